@@ -1,0 +1,52 @@
+"""Linking parents' e-mail addresses to pupils."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import ParentLink, User, normalize_email
+
+MAX_PARENTS = 2
+
+
+def clean_parent_emails(emails: Iterable[str | None]) -> list[str]:
+    """Normalise, drop blanks, and refuse what cannot be stored."""
+    cleaned = [normalize_email(e) for e in emails if normalize_email(e)]
+    if len(cleaned) > MAX_PARENTS:
+        raise ValidationError(
+            _("Een leerling heeft hoogstens twee ouderadressen."), code="too_many_parents"
+        )
+    if len(set(cleaned)) != len(cleaned):
+        raise ValidationError(_("Dit adres staat er twee keer in."), code="duplicate_parent")
+    for email in cleaned:
+        validate_email(email)
+    return cleaned
+
+
+@transaction.atomic
+def set_parent_emails(pupil, emails: Iterable[str | None]) -> list[ParentLink]:
+    """Make the pupil's parent addresses exactly ``emails`` (in slot order).
+
+    Returns the links that are new, so that their addresses can be told about the child.
+    """
+    wanted = {
+        slot: User.objects.for_email(email)
+        for slot, email in enumerate(clean_parent_emails(emails), start=1)
+    }
+    current = {link.slot: link for link in pupil.parent_links.select_related("user")}
+    stale = [
+        link.pk
+        for slot, link in current.items()
+        if slot not in wanted or wanted[slot].pk != link.user_id
+    ]
+    ParentLink.objects.filter(pk__in=stale).delete()
+    return [
+        ParentLink.objects.create(pupil=pupil, user=user, slot=slot)
+        for slot, user in wanted.items()
+        if slot not in current or current[slot].pk in stale
+    ]

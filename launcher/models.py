@@ -1,0 +1,1 @@
+"""Software (publishers, products, licences) comes with the launcher; nothing here yet."""

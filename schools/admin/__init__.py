@@ -1,0 +1,3 @@
+"""The teachers' admin for schools, groups, staff and pupils, scoped by membership."""
+
+from schools.admin import pupils, school  # noqa: F401  (registers the model admins)

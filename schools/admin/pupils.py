@@ -1,0 +1,278 @@
+"""Admin for pupils: what a teacher does between two lessons."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import admin, messages
+from django.db.models import Prefetch
+from django.http import HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from accounts.models import ParentLink
+from schools import access
+from schools.admin.scoping import ScopedAdmin
+from schools.forms import PupilAdminForm
+from schools.models import Pupil
+
+
+class StatusFilter(admin.SimpleListFilter):
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("active", _("op school")),
+            ("locked", _("geblokkeerd")),
+            ("left", _("vertrokken")),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == "active":
+            return queryset.active()
+        if self.value() == "locked":
+            return queryset.locked()
+        if self.value() == "left":
+            return queryset.filter(left_on__isnull=False)
+        return queryset
+
+
+@admin.register(Pupil)
+class PupilAdmin(ScopedAdmin):
+    form = PupilAdminForm
+    list_display = (
+        "picture",
+        "full_name",
+        "group",
+        "home_login_enabled",
+        "login_method",
+        "parent_addresses",
+        "status",
+    )
+    list_display_links = ("picture", "full_name")
+    list_filter = (
+        ("group", admin.RelatedOnlyFieldListFilter),
+        "home_login_enabled",
+        "login_method",
+        StatusFilter,
+    )
+    search_fields = ("first_name", "last_name", "external_key", "parent_links__user__email")
+    list_per_page = 50
+    actions = (
+        "enable_home_login",
+        "disable_home_login",
+        "make_new_pins",
+        "unlock",
+        "export_csv",
+    )
+    readonly_fields = ("picture_preview", "secrets_status", "lock_status")
+    fieldsets = (
+        (None, {"fields": ("picture_preview", "first_name", "infix", "last_name", "group")}),
+        (
+            _("Thuis inloggen"),
+            {"fields": ("home_login_enabled", "parent_email_1", "parent_email_2")},
+        ),
+        (
+            _("Inloggen van het kind"),
+            {
+                "fields": (
+                    "login_method",
+                    "secrets_status",
+                    "new_pin",
+                    ("picture_1", "picture_2", "picture_3"),
+                    "lock_status",
+                )
+            },
+        ),
+        (_("Foto"), {"fields": ("avatar",)}),
+        (
+            _("Administratie"),
+            {"fields": ("external_key", "eck_id", "left_on"), "classes": ("collapse",)},
+        ),
+    )
+
+    def scope(self, user):
+        return (
+            access.pupils_for(user)
+            .select_related("group", "school")
+            .prefetch_related(Prefetch("parent_links", ParentLink.objects.select_related("user")))
+        )
+
+    def has_change_permission(self, request, obj=None):
+        # Teachers look after their own pupils; the scope already holds only those.
+        return self.is_staff(request)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "group":
+            kwargs["queryset"] = access.groups_for(request.user).select_related("school")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        form.save_parent_links()
+        if form.cleaned_data.get("new_pin"):
+            self.message_user(
+                request,
+                _("De nieuwe pincode van %(name)s is opgeslagen.") % {"name": obj.first_name},
+            )
+
+    # --- list columns ------------------------------------------------------------------------
+
+    @admin.display(description=_("foto"))
+    def picture(self, obj):
+        return format_html(
+            '<img src="{}" width="40" height="40" alt="" class="pupil-picture">',
+            reverse("pupil-picture", args=[obj.code]),
+        )
+
+    @admin.display(description=_("foto"))
+    def picture_preview(self, obj):
+        if not obj.pk:
+            return "—"
+        return format_html(
+            '<img src="{}" width="120" height="120" alt="{}">',
+            reverse("pupil-picture", args=[obj.code]),
+            obj.first_name,
+        )
+
+    @admin.display(description=_("naam"), ordering="first_name")
+    def full_name(self, obj):
+        return obj.full_name
+
+    @admin.display(description=_("ouderadressen"))
+    def parent_addresses(self, obj):
+        return ", ".join(link.user.email for link in obj.parent_links.all()) or "—"
+
+    @admin.display(description=_("status"))
+    def status(self, obj):
+        if not obj.is_active:
+            return _("vertrokken")
+        if obj.is_locked:
+            return _("geblokkeerd")
+        return _("op school")
+
+    @admin.display(description=_("ingesteld"))
+    def secrets_status(self, obj):
+        pin = _("pincode ingesteld") if obj.has_pin else _("nog geen pincode")
+        pictures = (
+            _("plaatjeswachtwoord ingesteld")
+            if obj.has_picture_password
+            else _("nog geen plaatjeswachtwoord")
+        )
+        return f"{pin}; {pictures}"
+
+    @admin.display(description=_("blokkade"))
+    def lock_status(self, obj):
+        if not obj.is_locked:
+            return _("niet geblokkeerd")
+        return _("geblokkeerd sinds %(when)s na %(count)d foute pogingen") % {
+            "when": timezone.localtime(obj.locked_at).strftime("%d-%m-%Y %H:%M"),
+            "count": obj.failed_attempts,
+        }
+
+    # --- actions -----------------------------------------------------------------------------
+
+    @admin.action(description=_("Thuis inloggen aanzetten"))
+    def enable_home_login(self, request, queryset):
+        count = queryset.active().update(home_login_enabled=True)
+        self.message_user(
+            request,
+            ngettext(
+                "Thuis inloggen staat aan voor %(count)d leerling.",
+                "Thuis inloggen staat aan voor %(count)d leerlingen.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Thuis inloggen uitzetten"))
+    def disable_home_login(self, request, queryset):
+        count = queryset.update(home_login_enabled=False)
+        self.message_user(
+            request,
+            ngettext(
+                "Thuis inloggen staat uit voor %(count)d leerling.",
+                "Thuis inloggen staat uit voor %(count)d leerlingen.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Nieuwe pincode maken (eenmalig zichtbaar)"))
+    def make_new_pins(self, request, queryset):
+        new_pins = []
+        for pupil in queryset.active().select_related("group"):
+            pin = pupil.generate_pin()
+            pupil.save(update_fields=["pin_hash", "updated_at"])
+            new_pins.append((pupil, pin))
+        response = TemplateResponse(
+            request,
+            "admin/schools/pupil/new_pins.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Nieuwe pincodes"),
+                "opts": self.opts,
+                "new_pins": new_pins,
+            },
+        )
+        # The PINs exist in clear only on this page: keep it out of every cache.
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @admin.action(description=_("Blokkade opheffen"))
+    def unlock(self, request, queryset):
+        locked = list(queryset.locked())
+        for pupil in locked:
+            pupil.unlock()
+        self.message_user(
+            request,
+            ngettext(
+                "De blokkade van %(count)d leerling is opgeheven.",
+                "De blokkade van %(count)d leerlingen is opgeheven.",
+                len(locked),
+            )
+            % {"count": len(locked)},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Exporteren als CSV"))
+    def export_csv(self, request, queryset):
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="leerlingen.csv"'
+        response.write("\ufeff")  # so that Excel reads the file as UTF-8
+        writer = csv.writer(response, delimiter=";")
+        writer.writerow(
+            [
+                "voornaam",
+                "tussenvoegsel",
+                "achternaam",
+                "groep",
+                "thuis inloggen",
+                "ouder 1",
+                "ouder 2",
+            ]
+        )
+        for pupil in queryset:
+            parents = [link.user.email for link in pupil.parent_links.all()]
+            row = [
+                pupil.first_name,
+                pupil.infix,
+                pupil.last_name,
+                pupil.group.name,
+                "ja" if pupil.home_login_enabled else "nee",
+                *[*parents, "", ""][:2],
+            ]
+            writer.writerow([_spreadsheet_safe(value) for value in row])
+        return response
+
+
+def _spreadsheet_safe(value: str) -> str:
+    # A cell starting with one of these is run as a formula by spreadsheet programs.
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

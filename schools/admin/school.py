@@ -1,0 +1,97 @@
+"""Admin for schools, groups and staff memberships."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
+
+from schools import access
+from schools.admin.scoping import ScopedAdmin
+from schools.forms import StaffMembershipForm
+from schools.models import Group, School, StaffMembership
+
+
+@admin.register(School)
+class SchoolAdmin(ScopedAdmin):
+    list_display = ("name", "brin", "location_code", "home_login_allowed", "network_environment")
+    list_filter = ("home_login_allowed", "network_environment")
+    search_fields = ("name", "brin")
+    fields = (
+        "name",
+        "brin",
+        "location_code",
+        "home_login_allowed",
+        "network_environment",
+        "picture_password_length",
+    )
+
+    def scope(self, user):
+        return access.schools_for(user)
+
+    def get_readonly_fields(self, request, obj=None):
+        # BRIN and location identify the school in imports; only operators change them.
+        return () if request.user.is_superuser else ("brin", "location_code")
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+@admin.register(Group)
+class GroupAdmin(ScopedAdmin):
+    list_display = ("name", "year_level", "school", "pupil_count")
+    list_filter = (("school", admin.RelatedOnlyFieldListFilter), "year_level")
+    search_fields = ("name",)
+    fields = ("school", "name", "year_level", "external_key")
+
+    def scope(self, user):
+        return (
+            access.groups_for(user).select_related("school").annotate(pupil_count=Count("pupils"))
+        )
+
+    @admin.display(description=_("leerlingen"), ordering="pupil_count")
+    def pupil_count(self, obj):
+        return obj.pupil_count
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "school":
+            kwargs["queryset"] = access.managed_schools_for(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(StaffMembership)
+class StaffMembershipAdmin(ScopedAdmin):
+    form = StaffMembershipForm
+    list_display = ("user", "role", "school", "group_names")
+    list_filter = (("school", admin.RelatedOnlyFieldListFilter), "role")
+    search_fields = ("user__email", "user__name")
+    filter_horizontal = ("groups",)
+
+    def scope(self, user):
+        return (
+            access.memberships_for(user).select_related("user", "school").prefetch_related("groups")
+        )
+
+    def has_module_permission(self, request):
+        return self.is_manager(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self.is_manager(request, obj)
+
+    @admin.display(description=_("groepen"))
+    def group_names(self, obj):
+        return ", ".join(group.name for group in obj.groups.all())
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "school":
+            kwargs["queryset"] = access.managed_schools_for(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "groups":
+            managed = access.managed_schools_for(request.user)
+            kwargs["queryset"] = Group.objects.filter(school__in=managed).select_related("school")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)

@@ -1,0 +1,56 @@
+"""Base class for admin pages that show only what the user's memberships allow."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import Http404
+
+from schools import access
+
+
+class ScopedAdmin(admin.ModelAdmin):
+    """Lists, searches, filters, actions and autocompletes see only ``scope(user)``.
+
+    An object outside the scope answers 404 on its change, delete and history pages, the
+    same as an object that does not exist.
+    """
+
+    show_facets = admin.ShowFacets.NEVER
+
+    def scope(self, user) -> QuerySet:
+        raise NotImplementedError
+
+    def get_queryset(self, request):
+        queryset = self.scope(request.user)
+        ordering = self.get_ordering(request)
+        return queryset.order_by(*ordering) if ordering else queryset
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404
+        return obj
+
+    # Django's per-model permissions are not used for school staff: the role decides.
+    def is_staff(self, request) -> bool:
+        return request.user.is_active and request.user.is_staff
+
+    def is_manager(self, request, obj=None) -> bool:
+        school = getattr(obj, "school", obj) if obj is not None else None
+        return self.is_staff(request) and access.is_manager(request.user, school)
+
+    def has_module_permission(self, request):
+        return self.is_staff(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self.is_staff(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self.is_manager(request, obj)
+
+    def has_add_permission(self, request):
+        return self.is_manager(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.is_manager(request, obj)

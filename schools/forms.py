@@ -1,0 +1,203 @@
+"""Admin forms for pupils and staff memberships."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User, normalize_email
+from accounts.parents import clean_parent_emails, set_parent_emails
+from schools.images import process_avatar
+from schools.models import PIN_PATTERN, LoginMethod, Pupil, StaffMembership
+from schools.pictures import Picture
+
+PICTURE_FIELDS = ("picture_1", "picture_2", "picture_3")
+
+
+def _picture_field(position: int) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=_("Plaatje %(n)d") % {"n": position},
+        choices=[("", "—"), *Picture.choices],
+        required=False,
+    )
+
+
+class PupilAdminForm(forms.ModelForm):
+    """A pupil, with the parents' addresses and new secrets as plain extra fields.
+
+    Secrets are write-only: the form never shows a stored PIN or picture password.
+    """
+
+    error_messages = {
+        "incomplete_pictures": _(
+            "Kies precies %(count)d plaatje(s), van links naar rechts, of laat ze alle leeg."
+        ),
+        "no_pin": _("Kies voor inloggen met een pincode ook een pincode (of maak er een aan)."),
+        "no_pictures": _("Kies voor inloggen met plaatjes ook een plaatjeswachtwoord."),
+    }
+
+    parent_email_1 = forms.CharField(
+        label=_("E-mailadres ouder 1"),
+        required=False,
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+    parent_email_2 = forms.CharField(
+        label=_("E-mailadres ouder 2"),
+        required=False,
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+    new_pin = forms.RegexField(
+        label=_("Nieuwe pincode"),
+        regex=rf"^{PIN_PATTERN}$",
+        required=False,
+        error_messages={"invalid": _("Een pincode is precies vier cijfers.")},
+        help_text=_(
+            "Vier cijfers. Leeg laten om de huidige pincode te houden. De pincode wordt "
+            "nergens leesbaar bewaard; noteer hem voor het kind."
+        ),
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "off",
+                "inputmode": "numeric",
+                "maxlength": "4",
+                "size": "4",
+                "data-1p-ignore": "",
+                "data-lpignore": "true",
+            }
+        ),
+    )
+    picture_1 = _picture_field(1)
+    picture_2 = _picture_field(2)
+    picture_3 = _picture_field(3)
+    avatar = forms.FileField(
+        label=_("Foto"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+        help_text=_(
+            "JPG, PNG of WebP tot 8 MB. De foto wordt vierkant gemaakt en zonder "
+            "locatiegegevens bewaard."
+        ),
+    )
+
+    class Meta:
+        model = Pupil
+        fields = (
+            "first_name",
+            "infix",
+            "last_name",
+            "group",
+            "external_key",
+            "eck_id",
+            "avatar",
+            "home_login_enabled",
+            "login_method",
+            "left_on",
+        )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.parent_emails: list[str] = []
+        self.pictures: list[str] = []
+        if self.instance.pk:
+            for link in self.instance.parent_links.select_related("user"):
+                self.initial[f"parent_email_{link.slot}"] = link.user.email
+
+    def clean_avatar(self):
+        avatar = self.cleaned_data.get("avatar")
+        if isinstance(avatar, UploadedFile):
+            return process_avatar(avatar)
+        return avatar
+
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            self.parent_emails = clean_parent_emails(
+                [cleaned.get("parent_email_1"), cleaned.get("parent_email_2")]
+            )
+        except ValidationError as error:
+            field = "parent_email_2" if error.code == "duplicate_parent" else "parent_email_1"
+            self.add_error(field, error)
+        group = cleaned.get("group")
+        if group is not None:
+            self._clean_pictures(cleaned, group.school.picture_password_length)
+            self._clean_login_method(cleaned)
+        return cleaned
+
+    def _clean_pictures(self, cleaned, length: int) -> None:
+        chosen = [cleaned.get(name) or "" for name in PICTURE_FIELDS]
+        self.pictures = [picture for picture in chosen if picture]
+        # Either all blank, or exactly the first `length` fields filled.
+        if self.pictures and chosen[:length] != self.pictures:
+            self.add_error(
+                "picture_1",
+                ValidationError(
+                    self.error_messages["incomplete_pictures"],
+                    code="incomplete_pictures",
+                    params={"count": length},
+                ),
+            )
+
+    def _clean_login_method(self, cleaned) -> None:
+        method = cleaned.get("login_method")
+        if method == LoginMethod.PIN and not (cleaned.get("new_pin") or self.instance.has_pin):
+            self.add_error("new_pin", self.error_messages["no_pin"])
+        if method == LoginMethod.PICTURES and not (
+            self.pictures or self.instance.has_picture_password
+        ):
+            self.add_error("picture_1", self.error_messages["no_pictures"])
+
+    def _post_clean(self):
+        super()._post_clean()
+        # Hash the new secrets only once the form is otherwise valid.
+        if self.errors:
+            return
+        if pin := self.cleaned_data.get("new_pin"):
+            self.instance.set_pin(pin)
+        if self.pictures:
+            self.instance.school = self.cleaned_data["group"].school
+            self.instance.set_picture_password(self.pictures)
+
+    @transaction.atomic
+    def save_parent_links(self):
+        return set_parent_emails(self.instance, self.parent_emails)
+
+
+class StaffMembershipForm(forms.ModelForm):
+    """A staff member at a school, entered by e-mail address."""
+
+    email = forms.EmailField(label=_("E-mailadres"), max_length=254)
+
+    class Meta:
+        model = StaffMembership
+        fields = ("email", "school", "role", "groups")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["email"] = self.instance.user.email
+            self.fields["email"].disabled = True
+
+    def clean_email(self):
+        return normalize_email(self.cleaned_data["email"])
+
+    def clean(self):
+        cleaned = super().clean()
+        school, email = cleaned.get("school"), cleaned.get("email")
+        groups = cleaned.get("groups") or []
+        if school and any(group.school_id != school.pk for group in groups):
+            self.add_error("groups", _("Kies alleen groepen van deze school."))
+        if school and email and not self.instance.pk:
+            already = StaffMembership.objects.filter(school=school, user__email=email).exists()
+            if already:
+                self.add_error("email", _("Deze persoon is al medewerker van deze school."))
+        return cleaned
+
+    def save(self, commit=True):
+        if not self.instance.pk:
+            self.instance.user = User.objects.for_email(self.cleaned_data["email"])
+        return super().save(commit)

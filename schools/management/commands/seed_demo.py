@@ -1,0 +1,116 @@
+"""Create the fictional demo school "De Regenboog" with its staff, pupils and a parent."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from accounts.models import User
+from accounts.parents import set_parent_emails
+from schools.models import Group, LoginMethod, Pupil, School, StaffMembership, StaffRole
+
+DEMO_PASSWORD = "thuisportaal-demo"  # noqa: S105 (published on purpose: demo data only)
+DEMO_BRIN, DEMO_LOCATION = "99RB", "00"
+
+PARENT = "ouder@example.com"
+TEACHER = "juf@example.com"
+ICT = "ict@example.com"
+
+# (key, first name, infix, last name, year level). Emma and Daan are the demo parent's.
+PUPILS = [
+    ("RB001", "Emma", "", "de Vries", "5"),
+    ("RB002", "Daan", "", "de Vries", "2"),
+    ("RB003", "Noor", "", "Jansen", "1"),
+    ("RB004", "Sem", "van", "Dijk", "1"),
+    ("RB005", "Julia", "", "Bakker", "1"),
+    ("RB006", "Lucas", "", "Visser", "2"),
+    ("RB007", "Tess", "", "Smit", "2"),
+    ("RB008", "Finn", "", "Meijer", "3"),
+    ("RB009", "Mila", "de", "Boer", "3"),
+    ("RB010", "Levi", "", "Mulder", "3"),
+    ("RB011", "Sara", "de", "Groot", "4"),
+    ("RB012", "Milan", "", "Bos", "4"),
+    ("RB013", "Yara", "", "Vos", "4"),
+    ("RB014", "Noah", "", "Peters", "5"),
+    ("RB015", "Zoë", "", "Hendriks", "5"),
+    ("RB016", "Adam", "van", "Leeuwen", "6"),
+    ("RB017", "Lotte", "", "Dekker", "6"),
+    ("RB018", "Mohammed", "", "El Amrani", "6"),
+    ("RB019", "Fenna", "", "Brouwer", "7"),
+    ("RB020", "Jesse", "de", "Wit", "7"),
+    ("RB021", "Sophie", "", "Dijkstra", "7"),
+    ("RB022", "Bram", "", "Smits", "8"),
+    ("RB023", "Liv", "de", "Graaf", "8"),
+    ("RB024", "Ravi", "", "Sharma", "8"),
+    ("RB025", "Isa", "van der", "Meer", "5"),
+]
+
+LOGINS = f"""
+Demo-logins (wachtwoord voor alle drie: {DEMO_PASSWORD})
+  Ouder:           {PARENT}  (kinderen Emma, pincode 2468, en Daan, plaatjes kat + zon)
+  Leerkracht:      {TEACHER}  (groep 2 en groep 5)  -> /beheer/
+  ICT-coördinator: {ICT}  (hele school)  -> /beheer/
+"""
+
+
+class Command(BaseCommand):
+    help = "Creates the demo school De Regenboog (idempotent: a second run changes nothing)."
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            created = self.seed()
+        verb = "aangemaakt" if created else "was er al"
+        self.stdout.write(f"Demoschool De Regenboog {verb}.")
+        self.stdout.write(LOGINS)
+
+    def seed(self) -> bool:
+        school, created = School.objects.get_or_create(
+            brin=DEMO_BRIN,
+            location_code=DEMO_LOCATION,
+            defaults={"name": "De Regenboog", "picture_password_length": 2},
+        )
+        if not created:
+            return False
+        groups = {
+            str(level): Group.objects.create(
+                school=school, name=f"Groep {level}", year_level=str(level)
+            )
+            for level in range(1, 9)
+        }
+        pupils = {
+            key: Pupil.objects.create(
+                group=groups[level],
+                external_key=key,
+                first_name=first,
+                infix=infix,
+                last_name=last,
+            )
+            for key, first, infix, last, level in PUPILS
+        }
+        teacher = self._user(TEACHER, "Juf Anouk")
+        ict = self._user(ICT, "Meester Karim")
+        StaffMembership.objects.create(
+            user=teacher, school=school, role=StaffRole.TEACHER
+        ).groups.set([groups["2"], groups["5"]])
+        StaffMembership.objects.create(user=ict, school=school, role=StaffRole.ICT_COORDINATOR)
+        self._user(PARENT, "")
+
+        emma, daan = pupils["RB001"], pupils["RB002"]
+        emma.set_pin("2468")
+        emma.home_login_enabled = True
+        emma.save()
+        daan.login_method = LoginMethod.PICTURES
+        daan.set_picture_password(["kat", "zon"])
+        daan.home_login_enabled = True
+        daan.save()
+        for child in (emma, daan):
+            set_parent_emails(child, [PARENT])
+        return True
+
+    def _user(self, email: str, name: str) -> User:
+        user = User.objects.for_email(email)
+        if not user.has_usable_password():
+            user.name = name
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+        return user

@@ -1,0 +1,427 @@
+"""Schools, their groups (classes), pupils and staff."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import secrets
+import uuid
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from schools.pictures import Picture
+
+BRIN_PATTERN = r"^[0-9]{2}[A-Z0-9]{2}$"
+LOCATION_PATTERN = r"^[0-9]{2}$"
+PIN_PATTERN = r"[0-9]{4}"
+
+
+class NetworkEnvironment(models.TextChoices):
+    """School network environments that take over home login from the portal."""
+
+    MOO = "moo", "MOO"
+    ZULUCONNECT = "zuluconnect", "ZuluConnect"
+    SKOOL = "skool", "Skool/Miloo"
+    EDUGRIP = "edugrip", "EDUgrip"
+    CLOUDWISE = "cloudwise", "Cloudwise Xcool"
+    RATHO = "ratho", "Ratho Portaal"
+    ACTACOM = "actacom", "Actacom"
+    ONLINEKLAS = "onlineklas", "OnlineKlas"
+    PROWISE = "prowise", "Prowise"
+    MIJNONDERWIJSPORTAAL = "mijnonderwijsportaal", "MijnOnderwijsPortaal"
+
+
+class School(models.Model):
+    """A school location, known by its BRIN number and location (dependance) code."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(_("naam"), max_length=200)
+    brin = models.CharField(
+        _("BRIN"),
+        max_length=4,
+        validators=[
+            RegexValidator(
+                BRIN_PATTERN, _("Een BRIN-nummer is twee cijfers en twee letters, bijv. 12AB.")
+            )
+        ],
+        help_text=_("Vier tekens: twee cijfers en twee letters of cijfers, bijv. 12AB."),
+    )
+    location_code = models.CharField(
+        _("vestigingscode"),
+        max_length=2,
+        default="00",
+        validators=[RegexValidator(LOCATION_PATTERN, _("De vestigingscode is twee cijfers."))],
+        help_text=_("Twee cijfers; 00 voor de hoofdvestiging."),
+    )
+    home_login_allowed = models.BooleanField(
+        _("thuis inloggen toegestaan"),
+        default=True,
+        help_text=_("Uit: geen enkele leerling van deze school kan thuis inloggen."),
+    )
+    network_environment = models.CharField(
+        _("schoolnetwerkomgeving"),
+        max_length=32,
+        choices=NetworkEnvironment.choices,
+        blank=True,
+        help_text=_(
+            "Gebruikt de school een eigen netwerkomgeving, dan loggen leerlingen daar thuis in "
+            "en niet hier. Ouders krijgen dan een uitleg in plaats van een tegel."
+        ),
+    )
+    picture_password_length = models.PositiveSmallIntegerField(
+        _("lengte plaatjeswachtwoord"),
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(3)],
+        help_text=_("Hoeveel plaatjes een leerling na elkaar aantikt (1 tot 3)."),
+    )
+    created_at = models.DateTimeField(_("aangemaakt op"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("school")
+        verbose_name_plural = _("scholen")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["brin", "location_code"], name="school_brin_unique"),
+            models.CheckConstraint(
+                condition=models.Q(brin__regex=BRIN_PATTERN), name="school_brin_format"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(location_code__regex=LOCATION_PATTERN),
+                name="school_location_code_format",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(picture_password_length__gte=1)
+                & models.Q(picture_password_length__lte=3),
+                name="school_picture_password_length_1_3",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(network_environment__in=["", *NetworkEnvironment.values]),
+                name="school_network_environment_known",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.brin}{self.location_code})"
+
+    def clean_fields(self, exclude=None):
+        # Normalise before the length and format checks run.
+        self.brin = (self.brin or "").strip().upper()
+        self.location_code = (self.location_code or "").strip()
+        super().clean_fields(exclude)
+
+    @property
+    def home_login_available(self) -> bool:
+        """Parents of this school log in here (not in a school network environment)."""
+        return self.home_login_allowed and not self.network_environment
+
+
+class YearLevel(models.TextChoices):
+    GROUP_1 = "1", _("groep 1")
+    GROUP_2 = "2", _("groep 2")
+    GROUP_3 = "3", _("groep 3")
+    GROUP_4 = "4", _("groep 4")
+    GROUP_5 = "5", _("groep 5")
+    GROUP_6 = "6", _("groep 6")
+    GROUP_7 = "7", _("groep 7")
+    GROUP_8 = "8", _("groep 8")
+    SPECIAL = "S", _("speciaal")
+
+
+class Group(models.Model):
+    """A class ("groep") at one school."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    school = models.ForeignKey(
+        School, on_delete=models.CASCADE, related_name="groups", verbose_name=_("school")
+    )
+    name = models.CharField(_("naam"), max_length=100)
+    year_level = models.CharField(_("jaargroep"), max_length=2, choices=YearLevel.choices)
+    external_key = models.CharField(
+        _("sleutel administratie"),
+        max_length=256,
+        blank=True,
+        help_text=_("De sleutel uit het administratiesysteem; wordt bij een import gevuld."),
+    )
+
+    class Meta:
+        verbose_name = _("groep")
+        verbose_name_plural = _("groepen")
+        ordering = ["school", "year_level", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "name"], name="group_name_unique"),
+            models.UniqueConstraint(
+                fields=["school", "external_key"],
+                condition=~models.Q(external_key=""),
+                name="group_external_key_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(year_level__in=YearLevel.values), name="group_year_level_known"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class LoginMethod(models.TextChoices):
+    PIN = "pin", _("pincode")
+    PICTURES = "pictures", _("plaatjes")
+
+
+class PupilQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(left_on__isnull=True)
+
+    def locked(self):
+        return self.filter(locked_at__isnull=False)
+
+
+class Pupil(models.Model):
+    """A child at a school. PIN and picture password are kept only as Argon2 hashes."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Always the group's school (set in save()); kept on the row so that keys from the
+    # administration system can be unique per school in the database.
+    school = models.ForeignKey(
+        School, on_delete=models.CASCADE, related_name="pupils", verbose_name=_("school")
+    )
+    group = models.ForeignKey(
+        Group, on_delete=models.PROTECT, related_name="pupils", verbose_name=_("groep")
+    )
+    first_name = models.CharField(_("roepnaam"), max_length=100)
+    infix = models.CharField(_("tussenvoegsel"), max_length=10, blank=True)
+    last_name = models.CharField(_("achternaam"), max_length=200)
+    external_key = models.CharField(
+        _("sleutel administratie"),
+        max_length=256,
+        blank=True,
+        help_text=_("De leerlingsleutel uit het administratiesysteem."),
+    )
+    eck_id = models.CharField(
+        _("ECK iD"),
+        max_length=256,
+        blank=True,
+        help_text=_("Het pseudonieme ECK iD, als de school dat heeft."),
+    )
+    avatar = models.ImageField(
+        _("foto"),
+        upload_to="avatars/",
+        blank=True,
+        help_text=_(
+            "Een foto of tekening voor de tegel. Zonder foto krijgt de leerling een "
+            "vrolijk plaatje."
+        ),
+    )
+    login_method = models.CharField(
+        _("inlogmethode"), max_length=16, choices=LoginMethod.choices, default=LoginMethod.PIN
+    )
+    pin_hash = models.CharField(max_length=255, blank=True, editable=False)
+    picture_password_hash = models.CharField(max_length=255, blank=True, editable=False)
+    home_login_enabled = models.BooleanField(
+        _("thuis inloggen"),
+        default=False,
+        help_text=_("Aan: de ouders zien de tegel van dit kind na het inloggen."),
+    )
+    failed_attempts = models.PositiveSmallIntegerField(
+        _("mislukte pogingen op rij"), default=0, editable=False
+    )
+    locked_at = models.DateTimeField(_("geblokkeerd sinds"), null=True, blank=True, editable=False)
+    left_on = models.DateField(
+        _("vertrokken op"),
+        null=True,
+        blank=True,
+        help_text=_("Leeg zolang de leerling op school zit."),
+    )
+    created_at = models.DateTimeField(_("aangemaakt op"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("gewijzigd op"), auto_now=True)
+
+    objects = PupilQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("leerling")
+        verbose_name_plural = _("leerlingen")
+        ordering = ["first_name", "last_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school", "external_key"],
+                condition=~models.Q(external_key=""),
+                name="pupil_external_key_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["school", "eck_id"],
+                condition=~models.Q(eck_id=""),
+                name="pupil_eck_id_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(login_method__in=LoginMethod.values),
+                name="pupil_login_method_known",
+            ),
+            # A lock is only ever set together with a count of failures.
+            models.CheckConstraint(
+                condition=models.Q(locked_at__isnull=True) | models.Q(failed_attempts__gt=0),
+                name="pupil_lock_has_failures",
+            ),
+        ]
+        indexes = [models.Index(fields=["school", "last_name"])]
+
+    def __str__(self):
+        return self.full_name
+
+    def save(self, *args, **kwargs):
+        if self.group_id:
+            self.school_id = self.group.school_id
+        super().save(*args, **kwargs)
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.infix, self.last_name) if part)
+
+    @property
+    def is_active(self) -> bool:
+        return self.left_on is None
+
+    @property
+    def is_locked(self) -> bool:
+        return self.locked_at is not None
+
+    # --- PIN -------------------------------------------------------------------------------
+
+    def set_pin(self, pin: str) -> None:
+        """Store the hash of a four-digit PIN; anything else is refused."""
+        pin = (pin or "").strip()
+        if not re.fullmatch(PIN_PATTERN, pin):
+            raise ValidationError(_("Een pincode is precies vier cijfers."), code="invalid_pin")
+        self.pin_hash = make_password(pin)
+
+    def generate_pin(self) -> str:
+        """Give the pupil a new random PIN and return it; only its hash is kept."""
+        pin = random_pin()
+        self.set_pin(pin)
+        return pin
+
+    def check_pin(self, pin: str) -> bool:
+        return bool(self.pin_hash) and check_password(pin, self.pin_hash, self._pin_upgrader)
+
+    def _pin_upgrader(self, pin: str) -> None:
+        self.set_pin(pin)
+        type(self).objects.filter(pk=self.pk).update(pin_hash=self.pin_hash)
+
+    @property
+    def has_pin(self) -> bool:
+        return bool(self.pin_hash)
+
+    # --- Picture password ------------------------------------------------------------------
+
+    def set_picture_password(self, pictures: Sequence[str]) -> None:
+        """Store the hash of a sequence of pictures of the school's length."""
+        pictures = list(pictures)
+        school = self.school if self.school_id else self.group.school
+        expected = school.picture_password_length
+        if any(picture not in Picture.values for picture in pictures):
+            raise ValidationError(_("Kies alleen plaatjes uit de lijst."), code="unknown_picture")
+        if len(pictures) != expected:
+            raise ValidationError(
+                _("Het plaatjeswachtwoord van deze school is %(count)d plaatje(s) lang."),
+                code="wrong_length",
+                params={"count": expected},
+            )
+        self.picture_password_hash = make_password(_picture_secret(pictures))
+
+    def check_picture_password(self, pictures: Sequence[str]) -> bool:
+        return bool(self.picture_password_hash) and check_password(
+            _picture_secret(pictures), self.picture_password_hash
+        )
+
+    @property
+    def has_picture_password(self) -> bool:
+        return bool(self.picture_password_hash)
+
+    def unlock(self) -> None:
+        """Lift a lock after too many wrong PINs; only staff can do this."""
+        self.failed_attempts = 0
+        self.locked_at = None
+        self.save(update_fields=["failed_attempts", "locked_at", "updated_at"])
+
+    def mark_left(self, on=None) -> None:
+        self.left_on = on or timezone.localdate()
+        self.home_login_enabled = False
+        self.save(update_fields=["left_on", "home_login_enabled", "updated_at"])
+
+
+def _picture_secret(pictures: Sequence[str]) -> str:
+    return ",".join(pictures)
+
+
+# Easy to guess or to see over a shoulder; never handed out as a new PIN.
+_WEAK_PINS = {"1234", "4321", "0123", "3210", "1212", "2580", "0852", "1004", "2000", "6969"}
+
+
+def random_pin() -> str:
+    while True:
+        pin = f"{secrets.randbelow(10_000):04d}"
+        if len(set(pin)) > 1 and pin not in _WEAK_PINS and not _is_sequence(pin):
+            return pin
+
+
+def _is_sequence(pin: str) -> bool:
+    steps = {int(b) - int(a) for a, b in itertools.pairwise(pin)}
+    return steps in ({1}, {-1})
+
+
+class StaffRole(models.TextChoices):
+    TEACHER = "teacher", _("leerkracht")
+    ICT_COORDINATOR = "ict", _("ICT-coördinator")
+    SCHOOL_ADMIN = "admin", _("schoolbeheerder")
+
+
+#: Roles that see and manage the whole school, not only their own groups.
+MANAGER_ROLES = (StaffRole.ICT_COORDINATOR, StaffRole.SCHOOL_ADMIN)
+
+
+class StaffMembership(models.Model):
+    """A user's role at one school; teachers are linked to the groups they teach."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("account"),
+    )
+    school = models.ForeignKey(
+        School, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("school")
+    )
+    role = models.CharField(_("rol"), max_length=16, choices=StaffRole.choices)
+    groups = models.ManyToManyField(
+        Group,
+        blank=True,
+        related_name="teachers",
+        verbose_name=_("groepen"),
+        help_text=_("De groepen van deze leerkracht. Alleen die leerlingen zijn te zien."),
+    )
+    created_at = models.DateTimeField(_("aangemaakt op"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("medewerker")
+        verbose_name_plural = _("medewerkers")
+        ordering = ["school", "user__email"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "school"], name="membership_once_per_school"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=StaffRole.values), name="membership_role_known"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} ({self.get_role_display()}, {self.school.name})"
+
+    @property
+    def is_manager(self) -> bool:
+        return self.role in MANAGER_ROLES

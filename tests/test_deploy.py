@@ -1,0 +1,176 @@
+"""Production settings, exercised the way the Dockerfile runs them.
+
+The Dockerfile runs ``manage.py collectstatic`` at build time and ``gunicorn basispoort.wsgi``
+as its command, with DEBUG off. These tests run exactly those commands outside Docker and
+look at what a browser would get.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+GUNICORN = Path(sys.executable).with_name("gunicorn")
+HOST = "thuis.example.nl"
+
+
+def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}
+    }
+    env.update(
+        DEBUG="false",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS=HOST,
+        SITE_URL=f"https://{HOST}",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
+        STATIC_ROOT=str(tmp_path / "static"),
+        MEDIA_ROOT=str(tmp_path / "media"),
+        EMAIL_URL="smtp+tls://portal:secret@smtp.example.nl:587",
+    )
+    env.update(overrides)
+    return env
+
+
+def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    "secret_key",
+    ["", "short", "django-insecure-" + "x" * 60, "ab" * 40],
+    ids=["missing", "short", "placeholder", "repetitive"],
+)
+def test_it_refuses_to_start_without_a_real_secret_key(tmp_path, secret_key):
+    result = manage(production_env(tmp_path, SECRET_KEY=secret_key), "check")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_it_refuses_to_start_without_allowed_hosts(tmp_path):
+    result = manage(production_env(tmp_path, ALLOWED_HOSTS=""), "check")
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS" in result.stderr
+
+
+def test_it_passes_the_deploy_check(tmp_path):
+    result = manage(production_env(tmp_path), "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """collectstatic, then gunicorn with the Dockerfile's command and production settings."""
+    tmp_path = tmp_path_factory.mktemp("deploy")
+    port = free_port()
+    env = production_env(tmp_path, PORT=str(port), HOST="127.0.0.1", WEB_CONCURRENCY="1")
+    collected = manage(env, "collectstatic", "--noinput")
+    assert collected.returncode == 0, collected.stderr
+    assert manage(env, "migrate", "--noinput").returncode == 0
+    process = subprocess.Popen(
+        [str(GUNICORN), "basispoort.wsgi"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            assert process.poll() is None, process.stderr.read().decode()
+            time.sleep(0.2)
+    yield port
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def get(port: int, path: str, headers: dict[str, str] | None = None):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("GET", path, headers={"Host": HOST, **(headers or {})})
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    return response, body
+
+
+HTTPS = {"X-Forwarded-Proto": "https"}
+
+
+def test_it_answers_the_health_check_over_plain_http_with_any_host(server):
+    response, body = get(server, "/healthz", {"Host": "10.0.0.7:8000"})
+    assert response.status == 200
+    assert b'"database": "ok"' in body
+
+
+def test_it_redirects_plain_http_to_https(server):
+    response, _body = get(server, "/")
+    assert response.status == 301
+    assert response.getheader("Location") == f"https://{HOST}/"
+
+
+def test_it_refuses_unknown_host_headers(server):
+    response, _body = get(server, "/", {"Host": "evil.example.com", **HTTPS})
+    assert response.status == 400
+
+
+def test_it_sends_the_security_headers(server):
+    response, body = get(server, "/", HTTPS)
+    assert response.status == 200
+    assert "Thuis inloggen" in body.decode()
+    assert response.getheader("Strict-Transport-Security") == (
+        "max-age=31536000; includeSubDomains; preload"
+    )
+    csp = response.getheader("Content-Security-Policy")
+    assert "default-src 'self'" in csp
+    assert "frame-ancestors 'none'" in csp
+    assert "object-src 'none'" in csp
+    assert response.getheader("X-Frame-Options") == "DENY"
+    assert response.getheader("Referrer-Policy") == "same-origin"
+    assert response.getheader("X-Content-Type-Options") == "nosniff"
+
+
+def test_it_sets_secure_host_only_cookies(server):
+    response, _body = get(server, "/beheer/login/", HTTPS)
+    assert response.status == 200
+    cookie = response.getheader("Set-Cookie")
+    assert cookie.startswith("__Host-csrftoken=")
+    assert "Secure" in cookie
+    assert "Path=/" in cookie
+    assert "Domain" not in cookie
+
+
+def test_it_serves_collected_static_files_with_long_caching(server):
+    response, body = get(server, "/", HTTPS)
+    stylesheet = body.decode().split('href="')[1].split('"')[0]
+    assert stylesheet.startswith("/static/css/portal.") and stylesheet != "/static/css/portal.css"
+    response, _body = get(server, stylesheet, HTTPS)
+    assert response.status == 200
+    assert "immutable" in response.getheader("Cache-Control")
