@@ -108,8 +108,8 @@ def _decode(data: bytes) -> Image.Image:
     """Check and fully decode the first frame; every failure becomes a ValidationError."""
     try:
         # Pillow's own bomb check warns above Image.MAX_IMAGE_PIXELS and raises above
-        # twice that; treat both as refusal. (Our MAX_PIXELS is far lower anyway, so a
-        # warning that slips through this process-wide filter is still refused below.)
+        # twice that; treat both as refusal. (catch_warnings is process-wide, not per
+        # thread, but MAX_PIXELS is far lower, so _check_dimensions refuses such a file too.)
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with _open(data) as probe:

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+
+from accounts.models import User
+from schools.models import Group, LoginMethod, Pupil, School, StaffMembership, StaffRole
+
+pytestmark = pytest.mark.django_db
+
+
+def seed() -> str:
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def test_it_creates_the_demo_school():
+    output = seed()
+    school = School.objects.get(brin="99RB")
+    assert school.name == "De Regenboog"
+    assert list(school.groups.values_list("year_level", flat=True)) == [str(n) for n in range(1, 9)]
+    assert 20 <= school.pupils.count() <= 30
+    assert "ouder@example.com" in output and "thuisportaal-demo" in output
+
+
+def test_it_gives_the_parent_emma_and_daan():
+    seed()
+    parent = authenticate(username="ouder@example.com", password="thuisportaal-demo")
+    assert parent is not None
+    children = Pupil.objects.filter(parent_links__user=parent).order_by("first_name")
+    assert [child.first_name for child in children] == ["Daan", "Emma"]
+    emma, daan = children[1], children[0]
+    assert emma.group.name == "Groep 5" and emma.check_pin("2468") and emma.home_login_enabled
+    assert daan.group.name == "Groep 2" and daan.login_method == LoginMethod.PICTURES
+    assert daan.check_picture_password(["kat", "zon"])
+
+
+def test_it_creates_the_teacher_and_ict_coordinator():
+    seed()
+    teacher = authenticate(username="juf@example.com", password="thuisportaal-demo")
+    ict = authenticate(username="ict@example.com", password="thuisportaal-demo")
+    assert teacher.memberships.get().role == StaffRole.TEACHER
+    assert set(teacher.memberships.get().groups.values_list("name", flat=True)) == {
+        "Groep 2",
+        "Groep 5",
+    }
+    assert ict.memberships.get().role == StaffRole.ICT_COORDINATOR
+
+
+def test_it_is_idempotent():
+    seed()
+    counts = [M.objects.count() for M in (School, Group, Pupil, User, StaffMembership)]
+    output = seed()
+    assert [M.objects.count() for M in (School, Group, Pupil, User, StaffMembership)] == counts
+    assert "was er al" in output
