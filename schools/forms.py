@@ -43,13 +43,14 @@ class PupilAdminForm(forms.ModelForm):
         label=_("E-mailadres ouder 1"),
         required=False,
         max_length=254,
-        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+        widget=forms.EmailInput(attrs={"autocomplete": "off", "class": "vTextField"}),
     )
     parent_email_2 = forms.CharField(
         label=_("E-mailadres ouder 2"),
         required=False,
         max_length=254,
-        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+        widget=forms.EmailInput(attrs={"autocomplete": "off", "class": "vTextField"}),
+        help_text=_("Een tweede ouder of verzorger; mag leeg blijven."),
     )
     new_pin = forms.RegexField(
         label=_("Nieuwe pincode"),
@@ -106,6 +107,11 @@ class PupilAdminForm(forms.ModelForm):
         if self.instance.pk:
             for link in self.instance.parent_links.select_related("user"):
                 self.initial[f"parent_email_{link.slot}"] = link.user.email
+            length = self.instance.school.picture_password_length
+            self.fields["picture_1"].help_text = _(
+                "Kies %(count)d plaatje(s), van links naar rechts. Leeg laten om het huidige "
+                "plaatjeswachtwoord te houden."
+            ) % {"count": length}
 
     def clean_avatar(self):
         avatar = self.cleaned_data.get("avatar")

@@ -130,7 +130,7 @@ class PupilAdmin(ScopedAdmin):
             reverse("pupil-picture", args=[obj.code]),
         )
 
-    @admin.display(description=_("foto"))
+    @admin.display(description=_("tegel"))
     def picture_preview(self, obj):
         if not obj.pk:
             return "—"
