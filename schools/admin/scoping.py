@@ -38,7 +38,12 @@ class ScopedAdmin(admin.ModelAdmin):
 
     def is_manager(self, request, obj=None) -> bool:
         school = getattr(obj, "school", obj) if obj is not None else None
-        return self.is_staff(request) and access.is_manager(request.user, school)
+        # The admin asks this many times per page; one query per school and request will do.
+        answers = request.__dict__.setdefault("_is_manager", {})
+        key = school.pk if school is not None else None
+        if key not in answers:
+            answers[key] = self.is_staff(request) and access.is_manager(request.user, school)
+        return answers[key]
 
     def has_module_permission(self, request):
         return self.is_staff(request)
