@@ -43,6 +43,10 @@ def groups_for(user) -> QuerySet[Group]:
     )
 
 
+def groups_of_managed_schools(user) -> QuerySet[Group]:
+    return Group.objects.filter(school__in=managed_schools_for(user))
+
+
 def pupils_for(user) -> QuerySet[Pupil]:
     if user.is_superuser:
         return Pupil.objects.all()

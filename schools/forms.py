@@ -9,12 +9,19 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User, normalize_email
-from accounts.parents import clean_parent_emails, set_parent_emails
+from accounts.parents import set_parent_emails
 from schools.images import process_avatar
 from schools.models import PIN_PATTERN, LoginMethod, Pupil, StaffMembership
 from schools.pictures import Picture
 
 PICTURE_FIELDS = ("picture_1", "picture_2", "picture_3")
+
+
+class SecretInput(forms.TextInput):
+    """A text box that never sends its value back to the browser (no PIN in a re-shown form)."""
+
+    def format_value(self, value):
+        return None
 
 
 def _picture_field(position: int) -> forms.ChoiceField:
@@ -37,15 +44,17 @@ class PupilAdminForm(forms.ModelForm):
         ),
         "no_pin": _("Kies voor inloggen met een pincode ook een pincode (of maak er een aan)."),
         "no_pictures": _("Kies voor inloggen met plaatjes ook een plaatjeswachtwoord."),
+        "duplicate_parent": _("Dit adres staat er twee keer in."),
+        "duplicate_key": _("Een andere leerling van deze school heeft deze sleutel al."),
     }
 
-    parent_email_1 = forms.CharField(
+    parent_email_1 = forms.EmailField(
         label=_("E-mailadres ouder 1"),
         required=False,
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "off", "class": "vTextField"}),
     )
-    parent_email_2 = forms.CharField(
+    parent_email_2 = forms.EmailField(
         label=_("E-mailadres ouder 2"),
         required=False,
         max_length=254,
@@ -61,7 +70,7 @@ class PupilAdminForm(forms.ModelForm):
             "Vier cijfers. Leeg laten om de huidige pincode te houden. De pincode wordt "
             "nergens leesbaar bewaard; noteer hem voor het kind."
         ),
-        widget=forms.TextInput(
+        widget=SecretInput(
             attrs={
                 "autocomplete": "off",
                 "inputmode": "numeric",
@@ -119,20 +128,32 @@ class PupilAdminForm(forms.ModelForm):
             return process_avatar(avatar)
         return avatar
 
+    def clean_parent_email_1(self):
+        return normalize_email(self.cleaned_data.get("parent_email_1"))
+
+    def clean_parent_email_2(self):
+        return normalize_email(self.cleaned_data.get("parent_email_2"))
+
     def clean(self):
         cleaned = super().clean()
-        try:
-            self.parent_emails = clean_parent_emails(
-                [cleaned.get("parent_email_1"), cleaned.get("parent_email_2")]
-            )
-        except ValidationError as error:
-            field = "parent_email_2" if error.code == "duplicate_parent" else "parent_email_1"
-            self.add_error(field, error)
+        first, second = cleaned.get("parent_email_1"), cleaned.get("parent_email_2")
+        if first and first == second:
+            self.add_error("parent_email_2", self.error_messages["duplicate_parent"])
+        self.parent_emails = [email for email in (first, second) if email]
         group = cleaned.get("group")
         if group is not None:
+            self._clean_keys(cleaned, group.school_id)
             self._clean_pictures(cleaned, group.school.picture_password_length)
             self._clean_login_method(cleaned)
         return cleaned
+
+    def _clean_keys(self, cleaned, school_id: int) -> None:
+        # The database refuses these too; this turns the refusal into a message.
+        others = Pupil.objects.filter(school_id=school_id).exclude(pk=self.instance.pk)
+        for field in ("external_key", "eck_id"):
+            value = cleaned.get(field)
+            if value and others.filter(**{field: value}).exists():
+                self.add_error(field, self.error_messages["duplicate_key"])
 
     def _clean_pictures(self, cleaned, length: int) -> None:
         chosen = [cleaned.get(name) or "" for name in PICTURE_FIELDS]

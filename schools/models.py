@@ -263,6 +263,14 @@ class Pupil(models.Model):
                 condition=models.Q(login_method__in=LoginMethod.values),
                 name="pupil_login_method_known",
             ),
+            models.CheckConstraint(
+                condition=models.Q(left_on__isnull=True) | models.Q(home_login_enabled=False),
+                name="pupil_left_no_home_login",
+                violation_error_message=_(
+                    "Deze leerling is vertrokken: thuis inloggen kan niet aan. Maak eerst "
+                    "'vertrokken op' leeg als de leerling weer op school zit."
+                ),
+            ),
             # A lock is only ever set together with a count of failures.
             models.CheckConstraint(
                 condition=models.Q(locked_at__isnull=True) | models.Q(failed_attempts__gt=0),

@@ -253,3 +253,9 @@ def test_it_keeps_one_membership_per_user_and_school(cast):
     StaffMembership.objects.create(
         user=cast.teacher_x, school=cast.school_y, role=StaffRole.TEACHER
     )
+
+
+def test_it_never_has_home_login_on_for_a_pupil_who_left(cast):
+    integrity_error(
+        Pupil.objects.filter(pk=cast.emma.pk).update, left_on="2026-01-01", home_login_enabled=True
+    )

@@ -107,10 +107,17 @@ class PupilAdmin(ScopedAdmin):
         # Teachers look after their own pupils; the scope already holds only those.
         return self.is_staff(request)
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "group":
-            kwargs["queryset"] = access.groups_for(request.user).select_related("school")
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        # A teacher moves their pupils between their own groups; only a school's manager
+        # adds new pupils, and only to that school's groups.
+        groups = (
+            access.groups_for(request.user)
+            if obj is not None
+            else access.groups_of_managed_schools(request.user)
+        )
+        form.base_fields["group"].queryset = groups.select_related("school")
+        return form
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

@@ -45,6 +45,7 @@ class GroupAdmin(ScopedAdmin):
     list_display = ("name", "year_level", "school", "pupil_count")
     list_filter = (("school", admin.RelatedOnlyFieldListFilter), "year_level")
     search_fields = ("name",)
+    ordering = ("school__name", "year_level", "name")
     fields = ("school", "name", "year_level", "external_key")
 
     def scope(self, user):
