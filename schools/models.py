@@ -12,7 +12,9 @@ from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
-from django.db import models
+from django.db import models, transaction
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -286,6 +288,17 @@ class Pupil(models.Model):
         if self.group_id:
             self.school_id = self.group.school_id
         super().save(*args, **kwargs)
+        # A replaced or cleared photo of a child is removed, not left behind on disk.
+        old = str(getattr(self, "_stored_avatar", "") or "")
+        if old and old != str(self.avatar or ""):
+            _delete_file_on_commit(self.avatar.storage, old)
+        self._stored_avatar = self.avatar.name
+
+    @classmethod
+    def from_db(cls, *args, **kwargs):
+        pupil = super().from_db(*args, **kwargs)
+        pupil._stored_avatar = pupil.__dict__.get("avatar")
+        return pupil
 
     @property
     def full_name(self) -> str:
@@ -361,6 +374,17 @@ class Pupil(models.Model):
         self.left_on = on or timezone.localdate()
         self.home_login_enabled = False
         self.save(update_fields=["left_on", "home_login_enabled", "updated_at"])
+
+
+def _delete_file_on_commit(storage, name: str) -> None:
+    transaction.on_commit(lambda: storage.delete(name))
+
+
+@receiver(post_delete, sender="schools.Pupil")
+def _delete_avatar_file(sender, instance, **kwargs):
+    # Also runs for the admin's bulk delete, which deletes through the queryset.
+    if instance.avatar:
+        _delete_file_on_commit(instance.avatar.storage, instance.avatar.name)
 
 
 def _picture_secret(pictures: Sequence[str]) -> str:

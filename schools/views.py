@@ -14,9 +14,9 @@ def pupil_picture(request, code):
     if not request.user.is_authenticated:
         raise Http404
     pupil = get_pupil_for_user_or_404(request.user, code)
-    if pupil.avatar:
+    try:
         response = FileResponse(pupil.avatar.open("rb"), content_type="image/jpeg")
-    else:
+    except (ValueError, FileNotFoundError):  # no photo, or its file is gone
         svg = generated_avatar_svg(str(pupil.code), pupil.first_name)
         response = HttpResponse(svg, content_type="image/svg+xml")
     response["Cache-Control"] = "private, max-age=300"

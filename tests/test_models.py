@@ -259,3 +259,21 @@ def test_it_never_has_home_login_on_for_a_pupil_who_left(cast):
     integrity_error(
         Pupil.objects.filter(pk=cast.emma.pk).update, left_on="2026-01-01", home_login_enabled=True
     )
+
+
+def test_it_removes_a_replaced_or_deleted_photo_from_disk(cast, django_capture_on_commit_callbacks):
+    from django.core.files.base import ContentFile
+
+    storage = cast.emma.avatar.storage
+    with django_capture_on_commit_callbacks(execute=True):
+        cast.emma.avatar.save("eerste.jpg", ContentFile(b"1"))
+    first = cast.emma.avatar.name
+    emma = Pupil.objects.get(pk=cast.emma.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        emma.avatar.save("tweede.jpg", ContentFile(b"2"))
+    second = emma.avatar.name
+    assert not storage.exists(first)
+    assert storage.exists(second)
+    with django_capture_on_commit_callbacks(execute=True):
+        Pupil.objects.filter(pk=emma.pk).delete()
+    assert not storage.exists(second)
