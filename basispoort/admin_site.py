@@ -12,7 +12,7 @@ class PortalAdminLoginForm(AdminAuthenticationForm):
     error_messages = {
         **AdminAuthenticationForm.error_messages,
         "invalid_login": _(
-            "Vul een juist e-mailadres en wachtwoord in van een account van een school. "
+            "Vul het juiste e-mailadres en wachtwoord van een schoolaccount in. "
             "Let op: het wachtwoord is hoofdlettergevoelig."
         ),
     }

@@ -6,7 +6,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext, ngettext_lazy
 
 from accounts.models import User, normalize_email
 from accounts.parents import set_parent_emails
@@ -26,7 +28,7 @@ class SecretInput(forms.TextInput):
 
 def _picture_field(position: int) -> forms.ChoiceField:
     return forms.ChoiceField(
-        label=_("Plaatje %(n)d") % {"n": position},
+        label=format_lazy(_("Plaatje {n}"), n=position),
         choices=[("", "—"), *Picture.choices],
         required=False,
     )
@@ -39,10 +41,12 @@ class PupilAdminForm(forms.ModelForm):
     """
 
     error_messages = {
-        "incomplete_pictures": _(
-            "Kies precies %(count)d plaatje(s), van links naar rechts, of laat ze alle leeg."
+        "incomplete_pictures": ngettext_lazy(
+            "Kies precies %(count)d plaatje, of laat de plaatjes allemaal leeg.",
+            "Kies precies %(count)d plaatjes, van links naar rechts, of laat ze allemaal leeg.",
+            "count",
         ),
-        "no_pin": _("Kies voor inloggen met een pincode ook een pincode (of maak er een aan)."),
+        "no_pin": _("Vul bij inloggen met een pincode ook een pincode in (of maak er een aan)."),
         "no_pictures": _("Kies voor inloggen met plaatjes ook een plaatjeswachtwoord."),
         "duplicate_parent": _("Dit adres staat er twee keer in."),
         "duplicate_key": _("Een andere leerling van deze school heeft deze sleutel al."),
@@ -117,9 +121,11 @@ class PupilAdminForm(forms.ModelForm):
             for link in self.instance.parent_links.select_related("user"):
                 self.initial[f"parent_email_{link.slot}"] = link.user.email
             length = self.instance.school.picture_password_length
-            self.fields["picture_1"].help_text = _(
-                "Kies %(count)d plaatje(s), van links naar rechts. Leeg laten om het huidige "
-                "plaatjeswachtwoord te houden."
+            self.fields["picture_1"].help_text = ngettext(
+                "Kies %(count)d plaatje. Leeg laten om het huidige plaatjeswachtwoord te houden.",
+                "Kies %(count)d plaatjes, van links naar rechts. Leeg laten om het huidige "
+                "plaatjeswachtwoord te houden.",
+                length,
             ) % {"count": length}
 
     def clean_avatar(self):

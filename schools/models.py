@@ -17,6 +17,7 @@ from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from schools.pictures import Picture
 
@@ -50,7 +51,11 @@ class School(models.Model):
         max_length=4,
         validators=[
             RegexValidator(
-                BRIN_PATTERN, _("Een BRIN-nummer is twee cijfers en twee letters, bijv. 12AB.")
+                BRIN_PATTERN,
+                _(
+                    "Een BRIN-nummer is vier tekens: twee cijfers en dan twee letters of "
+                    "cijfers, bijv. 12AB."
+                ),
             )
         ],
         help_text=_("Vier tekens: twee cijfers en twee letters of cijfers, bijv. 12AB."),
@@ -269,8 +274,8 @@ class Pupil(models.Model):
                 condition=models.Q(left_on__isnull=True) | models.Q(home_login_enabled=False),
                 name="pupil_left_no_home_login",
                 violation_error_message=_(
-                    "Deze leerling is vertrokken: thuis inloggen kan niet aan. Maak eerst "
-                    "'vertrokken op' leeg als de leerling weer op school zit."
+                    "Deze leerling is vertrokken: thuis inloggen kan niet aangezet worden. "
+                    "Maak eerst 'vertrokken op' leeg als de leerling weer op school zit."
                 ),
             ),
             # A lock is only ever set together with a count of failures.
@@ -349,7 +354,11 @@ class Pupil(models.Model):
             raise ValidationError(_("Kies alleen plaatjes uit de lijst."), code="unknown_picture")
         if len(pictures) != expected:
             raise ValidationError(
-                _("Het plaatjeswachtwoord van deze school is %(count)d plaatje(s) lang."),
+                ngettext_lazy(
+                    "Het plaatjeswachtwoord van deze school is %(count)d plaatje lang.",
+                    "Het plaatjeswachtwoord van deze school is %(count)d plaatjes lang.",
+                    "count",
+                ),
                 code="wrong_length",
                 params={"count": expected},
             )
@@ -436,7 +445,10 @@ class StaffMembership(models.Model):
         blank=True,
         related_name="teachers",
         verbose_name=_("groepen"),
-        help_text=_("De groepen van deze leerkracht. Alleen die leerlingen zijn te zien."),
+        help_text=_(
+            "De groepen van deze leerkracht. De leerkracht ziet alleen de leerlingen van "
+            "deze groepen."
+        ),
     )
     created_at = models.DateTimeField(_("aangemaakt op"), auto_now_add=True)
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth.hashers import get_hashers, get_hashers_by_algorithm
+from django.utils import translation
 
 from accounts.models import User
 from accounts.parents import set_parent_emails
@@ -122,3 +123,10 @@ def make_cast() -> Cast:
 @pytest.fixture
 def cast(db) -> Cast:
     return make_cast()
+
+
+@pytest.fixture(autouse=True)
+def reset_language():
+    """A request in English must not leave the next test speaking English."""
+    yield
+    translation.deactivate()

@@ -644,7 +644,7 @@ def test_it_refuses_a_parent_at_the_admin_login_like_a_wrong_password(client, ca
     assert parent.status_code == wrong.status_code == 200
     errors = parent.context["form"].non_field_errors()
     assert errors == wrong.context["form"].non_field_errors()
-    assert "Vul een juist e-mailadres en wachtwoord in" in errors[0]
+    assert "Vul het juiste e-mailadres en wachtwoord van een schoolaccount in" in errors[0]
     assert "_auth_user_id" not in client.session
 
 

@@ -310,7 +310,7 @@ def test_it_sets_a_picture_password(teacher, cast):
 def test_it_refuses_too_few_pictures_for_the_school(teacher, cast):
     response = post_change(teacher, cast.daan, picture_1="boom")
     assert errors(response)["picture_1"] == [
-        "Kies precies 2 plaatje(s), van links naar rechts, of laat ze alle leeg."
+        "Kies precies 2 plaatjes, van links naar rechts, of laat ze allemaal leeg."
     ]
     assert fresh(cast.daan).check_picture_password(["kat", "zon"])
 

@@ -212,7 +212,7 @@ class PupilAdmin(ScopedAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description=_("Nieuwe pincode maken (eenmalig zichtbaar)"))
+    @admin.action(description=_("Nieuwe pincodes maken (eenmalig zichtbaar)"))
     def make_new_pins(self, request, queryset):
         new_pins = []
         for pupil in queryset.active().select_related("group"):
