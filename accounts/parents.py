@@ -38,6 +38,8 @@ def set_parent_emails(pupil, emails: Iterable[str | None]) -> list[ParentLink]:
         slot: User.objects.for_email(email)
         for slot, email in enumerate(clean_parent_emails(emails), start=1)
     }
+    # Two teachers saving the same pupil at once take turns instead of clashing.
+    type(pupil).objects.select_for_update().filter(pk=pupil.pk).exists()
     current = {link.slot: link for link in pupil.parent_links.select_related("user")}
     stale = [
         link.pk

@@ -39,9 +39,14 @@ if not DEBUG and (
         "SECRET_KEY must be set to a random string of at least 50 characters when DEBUG is off."
     )
 
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
+_LOCAL_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=_LOCAL_HOSTS if DEBUG else [])
 if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must name the portal's host name when DEBUG is off.")
+if DEBUG and set(ALLOWED_HOSTS) - set(_LOCAL_HOSTS):
+    # DEBUG defaults to on for development; a server that answers to a real host name
+    # must say DEBUG=false rather than show debug pages to the world.
+    raise ImproperlyConfigured("DEBUG is on while ALLOWED_HOSTS names other hosts than this one.")
 
 # Links in e-mails and redirects to publishers are built from this, never from the Host header.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
@@ -148,9 +153,6 @@ STORAGES = {
         )
     },
 }
-# Large enough for a phone photo; the picture is shrunk on upload anyway.
-DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # Development default: each message is written to a file under var/mail/ to read there.
 MAILERS = {

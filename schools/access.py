@@ -7,7 +7,7 @@ Anything outside a user's scope does not exist for them: callers answer 404.
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import Http404
 
 from schools.models import MANAGER_ROLES, Group, Pupil, School, StaffMembership
@@ -18,7 +18,11 @@ def _managed_school_ids(user) -> QuerySet:
 
 
 def _taught_group_ids(user) -> QuerySet:
-    return StaffMembership.groups.through.objects.filter(staffmembership__user=user).values("group")
+    return StaffMembership.groups.through.objects.filter(
+        staffmembership__user=user,
+        # Also refused when the link is written (see schools.models); checked again here.
+        group__school=F("staffmembership__school"),
+    ).values("group")
 
 
 def schools_for(user) -> QuerySet[School]:

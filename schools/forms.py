@@ -5,7 +5,6 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, ngettext_lazy
@@ -46,8 +45,13 @@ class PupilAdminForm(forms.ModelForm):
             "Kies precies %(count)d plaatjes, van links naar rechts, of laat ze allemaal leeg.",
             "count",
         ),
-        "no_pin": _("Vul bij inloggen met een pincode ook een pincode in (of maak er een aan)."),
-        "no_pictures": _("Kies voor inloggen met plaatjes ook een plaatjeswachtwoord."),
+        "no_pin": _(
+            "Voor thuis inloggen met een pincode heeft het kind een pincode nodig: vul er "
+            "een in, of bewaar eerst en maak er dan een met de knop hieronder."
+        ),
+        "no_pictures": _(
+            "Voor thuis inloggen met plaatjes heeft het kind een plaatjeswachtwoord nodig."
+        ),
         "duplicate_parent": _("Dit adres staat er twee keer in."),
         "duplicate_key": _("Een andere leerling van deze school heeft deze sleutel al."),
     }
@@ -117,7 +121,7 @@ class PupilAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.parent_emails: list[str] = []
         self.pictures: list[str] = []
-        if self.instance.pk:
+        if not self.instance._state.adding:
             for link in self.instance.parent_links.select_related("user"):
                 self.initial[f"parent_email_{link.slot}"] = link.user.email
             length = self.instance.school.picture_password_length
@@ -176,6 +180,9 @@ class PupilAdminForm(forms.ModelForm):
             )
 
     def _clean_login_method(self, cleaned) -> None:
+        # Without home login the child never logs in here: any change may be saved.
+        if not cleaned.get("home_login_enabled"):
+            return
         method = cleaned.get("login_method")
         if method == LoginMethod.PIN and not (cleaned.get("new_pin") or self.instance.has_pin):
             self.add_error("new_pin", self.error_messages["no_pin"])
@@ -195,7 +202,6 @@ class PupilAdminForm(forms.ModelForm):
             self.instance.school = self.cleaned_data["group"].school
             self.instance.set_picture_password(self.pictures)
 
-    @transaction.atomic
     def save_parent_links(self):
         return set_parent_emails(self.instance, self.parent_emails)
 
@@ -211,7 +217,7 @@ class StaffMembershipForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.instance.pk:
+        if not self.instance._state.adding:
             self.initial["email"] = self.instance.user.email
             self.fields["email"].disabled = True
 
@@ -220,17 +226,21 @@ class StaffMembershipForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        school, email = cleaned.get("school"), cleaned.get("email")
+        # On an existing membership the school is read-only and not in cleaned_data.
+        school = cleaned.get("school") or (
+            None if self.instance._state.adding else self.instance.school
+        )
+        email = cleaned.get("email")
         groups = cleaned.get("groups") or []
         if school and any(group.school_id != school.pk for group in groups):
             self.add_error("groups", _("Kies alleen groepen van deze school."))
-        if school and email and not self.instance.pk:
-            already = StaffMembership.objects.filter(school=school, user__email=email).exists()
-            if already:
+        if school and email:
+            already = StaffMembership.objects.filter(school=school, user__email=email)
+            if already.exclude(pk=self.instance.pk).exists():
                 self.add_error("email", _("Deze persoon is al medewerker van deze school."))
         return cleaned
 
     def save(self, commit=True):
-        if not self.instance.pk:
+        if self.instance._state.adding:
             self.instance.user = User.objects.for_email(self.cleaned_data["email"])
         return super().save(commit)

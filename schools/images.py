@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps
 
 MAX_UPLOAD_BYTES = 8 * 1024 * 1024
-MAX_PIXELS = 40_000_000
+MAX_PIXELS = 25_000_000
 MIN_SIDE = 64
 SIZE = 320
 JPEG_QUALITY = 85
@@ -140,6 +140,23 @@ def _upright(image: Image.Image) -> Image.Image:
         return image  # unreadable EXIF: keep the pixels as they are
 
 
+def _shrink(image: Image.Image) -> Image.Image:
+    """Scale down by a whole factor first, so later steps never touch every source pixel.
+
+    A small PNG can unpack to tens of megapixels; converting that at full size would take
+    hundreds of MiB.
+    """
+    factor = min(image.size) // SIZE
+    if factor < 2:
+        return image
+    if image.mode in ("P", "PA", "1"):
+        image = image.convert("RGBA")
+    try:
+        return image.reduce(factor)
+    except ValueError:  # a mode reduce() does not handle: keep the full-size image
+        return image
+
+
 def _flatten_to_rgb(image: Image.Image) -> Image.Image:
     """RGB pixels only; transparent areas become white."""
     if image.mode.startswith("I;16") or image.mode == "I":
@@ -166,7 +183,7 @@ def process_avatar(upload: Any) -> ContentFile:
     image = _decode(data)
     try:
         square = ImageOps.fit(
-            _flatten_to_rgb(_upright(image)),
+            _flatten_to_rgb(_upright(_shrink(image))),
             (SIZE, SIZE),
             method=Image.Resampling.LANCZOS,
             centering=(0.5, 0.5),

@@ -13,7 +13,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models, transaction
-from django.db.models.signals import post_delete
+from django.db.models.signals import m2m_changed, post_delete
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -44,7 +44,8 @@ class NetworkEnvironment(models.TextChoices):
 class School(models.Model):
     """A school location, known by its BRIN number and location (dependance) code."""
 
-    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # The primary key is random so that no URL, admin included, shows a counter.
+    code = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(_("naam"), max_length=200)
     brin = models.CharField(
         _("BRIN"),
@@ -86,7 +87,10 @@ class School(models.Model):
         _("lengte plaatjeswachtwoord"),
         default=2,
         validators=[MinValueValidator(1), MaxValueValidator(3)],
-        help_text=_("Hoeveel plaatjes een leerling na elkaar aantikt (1 tot 3)."),
+        help_text=_(
+            "Hoeveel plaatjes een leerling na elkaar aantikt (1 tot 3). Na een wijziging "
+            "hebben leerlingen met plaatjes een nieuw plaatjeswachtwoord nodig."
+        ),
     )
     created_at = models.DateTimeField(_("aangemaakt op"), auto_now_add=True)
 
@@ -144,7 +148,8 @@ class YearLevel(models.TextChoices):
 class Group(models.Model):
     """A class ("groep") at one school."""
 
-    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # The primary key is random so that no URL, admin included, shows a counter.
+    code = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     school = models.ForeignKey(
         School, on_delete=models.CASCADE, related_name="groups", verbose_name=_("school")
     )
@@ -193,7 +198,8 @@ class PupilQuerySet(models.QuerySet):
 class Pupil(models.Model):
     """A child at a school. PIN and picture password are kept only as Argon2 hashes."""
 
-    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # The primary key is random so that no URL, admin included, shows a counter.
+    code = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # Always the group's school (set in save()); kept on the row so that keys from the
     # administration system can be unique per school in the database.
     school = models.ForeignKey(
@@ -429,7 +435,8 @@ MANAGER_ROLES = (StaffRole.ICT_COORDINATOR, StaffRole.SCHOOL_ADMIN)
 class StaffMembership(models.Model):
     """A user's role at one school; teachers are linked to the groups they teach."""
 
-    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # The primary key is random so that no URL, admin included, shows a counter.
+    code = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
@@ -466,6 +473,15 @@ class StaffMembership(models.Model):
     def __str__(self):
         return f"{self.user} ({self.get_role_display()}, {self.school.name})"
 
-    @property
-    def is_manager(self) -> bool:
-        return self.role in MANAGER_ROLES
+
+@receiver(m2m_changed, sender=StaffMembership.groups.through)
+def _only_groups_of_the_membership_school(sender, instance, action, pk_set, reverse, **kwargs):
+    """A teacher at school X is never linked to a group of school Y, whoever writes it."""
+    if action != "pre_add" or not pk_set:
+        return
+    if reverse:  # group.teachers.add(membership, ...)
+        clash = StaffMembership.objects.filter(pk__in=pk_set).exclude(school_id=instance.school_id)
+    else:  # membership.groups.add(group, ...)
+        clash = Group.objects.filter(pk__in=pk_set).exclude(school_id=instance.school_id)
+    if clash.exists():
+        raise ValidationError(_("Een leerkracht kan alleen groepen van de eigen school krijgen."))

@@ -13,33 +13,31 @@ import re
 import warnings
 
 import pytest
-from django import forms
 from django.core.paginator import UnorderedObjectListWarning
 from django.urls import reverse
 
 from accounts.models import User
 from schools.models import Group, Pupil, School, StaffMembership, StaffRole
 from tests.conftest import PASSWORD
+from tests.helpers import (
+    PUPIL_CHANGELIST,
+    change_url,
+    delete_url,
+    errors,
+    form_data,
+    fresh,
+    html,
+    ids,
+    option_values,
+    run_action,
+)
 
 pytestmark = pytest.mark.django_db
 
 ALL_PUPILS = {"Emma Visser", "Daan Visser", "Lotte Dekker", "Yara Vos"}
-PUPIL_CHANGELIST = reverse("admin:schools_pupil_changelist")
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-def change_url(obj) -> str:
-    return reverse(f"admin:schools_{obj._meta.model_name}_change", args=[obj.pk])
-
-
-def delete_url(obj) -> str:
-    return reverse(f"admin:schools_{obj._meta.model_name}_delete", args=[obj.pk])
-
-
-def html(response) -> str:
-    return response.content.decode()
 
 
 def names_in(text: str) -> set[str]:
@@ -55,24 +53,6 @@ def listed_pupils(client, user, **params) -> set[str]:
     # What the table holds and what the page shows are the same pupils.
     assert names_in(html(response)) == shown
     return shown
-
-
-def form_data(response) -> dict:
-    """POST data that re-submits the change form on ``response`` unchanged."""
-    form = response.context["adminform"].form
-    data = {}
-    for name, field in form.fields.items():
-        value = form[name].value()
-        if field.disabled or isinstance(field, forms.FileField) or value in (None, False):
-            continue
-        data[name] = "on" if value is True else value
-    return data
-
-
-def run_action(client, action: str, pupils, url: str = PUPIL_CHANGELIST):
-    return client.post(
-        url, {"action": action, "index": 0, "_selected_action": [p.pk for p in pupils]}
-    )
 
 
 def pupil_fields(pupil: Pupil) -> dict:
@@ -319,13 +299,13 @@ def test_it_finds_pupils_in_scope_by_their_parents_address(client, cast):
 def test_it_offers_only_groups_in_scope_in_the_group_filter(client, cast):
     client.force_login(cast.teacher_x)
     page = html(client.get(PUPIL_CHANGELIST))
-    offered = {int(pk) for pk in re.findall(r"group__id__exact=(\d+)", page)}
-    assert offered == {cast.group_x2.pk, cast.group_x5.pk}
+    offered = set(re.findall(r"group__code__exact=([0-9a-f-]{36})", page))
+    assert offered == ids(cast.group_x2, cast.group_x5)
 
 
 def test_it_ignores_a_group_filter_for_a_group_outside_the_scope(client, cast):
     client.force_login(cast.teacher_x)
-    response = client.get(PUPIL_CHANGELIST, {"group__id__exact": cast.group_y5.pk})
+    response = client.get(PUPIL_CHANGELIST, {"group__code__exact": cast.group_y5.pk})
     # The filter value is not checked against the offered choices, but it can only narrow
     # the scoped list: nothing of school Y comes back.
     assert response.status_code == 200
@@ -336,22 +316,16 @@ def test_it_ignores_a_group_filter_for_a_group_outside_the_scope(client, cast):
 # --- choices and autocomplete --------------------------------------------------------------
 
 
-def option_values(page: str, name: str) -> set[str]:
-    select = re.search(rf'<select name="{name}".*?</select>', page, re.S)
-    assert select, f"no <select name={name!r}> on the page"
-    return set(re.findall(r'<option value="([^"]*)"', select.group(0)))
-
-
 def test_it_offers_a_teacher_only_their_own_groups_on_the_pupil_form(client, cast):
     client.force_login(cast.teacher_x)
     page = html(client.get(change_url(cast.emma)))
-    assert option_values(page, "group") == {"", str(cast.group_x2.pk), str(cast.group_x5.pk)}
+    assert option_values(page, "group") == {"", *ids(cast.group_x2, cast.group_x5)}
 
 
 def test_it_offers_the_ict_coordinator_all_groups_of_the_school(client, cast):
     client.force_login(cast.ict_x)
     page = html(client.get(reverse("admin:schools_pupil_add")))
-    expected = {"", *(str(g.pk) for g in (cast.group_x2, cast.group_x5, cast.group_x7))}
+    expected = {"", *ids(cast.group_x2, cast.group_x5, cast.group_x7)}
     assert option_values(page, "group") == expected
 
 
@@ -362,9 +336,9 @@ def autocomplete(client, app_label: str, model_name: str, field_name: str, term:
     )
 
 
-def autocomplete_ids(response) -> set[int]:
+def autocomplete_ids(response) -> set[str]:
     assert response.status_code == 200
-    return {int(result["id"]) for result in response.json()["results"]}
+    return {result["id"] for result in response.json()["results"]}
 
 
 def test_it_scopes_the_autocomplete_of_groups(client, cast):
@@ -377,30 +351,27 @@ def test_it_scopes_the_autocomplete_of_groups(client, cast):
         teacher = autocomplete(client, "schools", "pupil", "group")
         client.force_login(cast.ict_x)
         ict = autocomplete(client, "schools", "pupil", "group", "Groep 5")
-    assert autocomplete_ids(teacher) == {cast.group_x2.pk, cast.group_x5.pk}
-    assert autocomplete_ids(ict) == {cast.group_x5.pk}
+    assert autocomplete_ids(teacher) == ids(cast.group_x2, cast.group_x5)
+    assert autocomplete_ids(ict) == ids(cast.group_x5)
 
 
 def test_it_pages_the_groups_for_the_autocomplete_in_a_fixed_order(client, cast):
     # An unordered list would let pages of the autocomplete repeat or skip groups.
     client.force_login(cast.superuser)
     response = autocomplete(client, "schools", "pupil", "group")
-    assert autocomplete_ids(response) == {
-        cast.group_x2.pk,
-        cast.group_x5.pk,
-        cast.group_x7.pk,
-        cast.group_y5.pk,
-    }
+    assert autocomplete_ids(response) == ids(
+        cast.group_x2, cast.group_x5, cast.group_x7, cast.group_y5
+    )
 
 
 def test_it_scopes_the_autocomplete_of_pupils_and_schools(client, cast):
     client.force_login(cast.teacher_x)
     pupils = autocomplete(client, "accounts", "parentlink", "pupil")
-    assert autocomplete_ids(pupils) == {cast.emma.pk, cast.daan.pk}
+    assert autocomplete_ids(pupils) == ids(cast.emma, cast.daan)
     assert "Yara" not in html(pupils)
     assert autocomplete_ids(autocomplete(client, "accounts", "parentlink", "pupil", "Vos")) == set()
     schools = autocomplete(client, "schools", "group", "school")
-    assert autocomplete_ids(schools) == {cast.school_x.pk}
+    assert autocomplete_ids(schools) == ids(cast.school_x)
 
 
 def test_it_refuses_the_autocomplete_of_accounts_to_school_staff(client, cast):
@@ -410,14 +381,80 @@ def test_it_refuses_the_autocomplete_of_accounts_to_school_staff(client, cast):
     assert "ouder.a@example.com" not in html(response)
 
 
-def test_it_does_not_let_a_manager_add_pupils_where_they_are_only_a_teacher(client, cast):
-    # Managing school X gives no right to add pupils at school Y, where one only teaches.
+# --- users with a role at two schools -----------------------------------------------------
+
+
+@pytest.fixture
+def ict_x_teaching_y(cast) -> User:
+    """ICT coordinator X who also teaches group 5 of school Y (Yara's group)."""
     StaffMembership.objects.create(
         user=cast.ict_x, school=cast.school_y, role=StaffRole.TEACHER
     ).groups.set([cast.group_y5])
-    client.force_login(cast.ict_x)
+    return cast.ict_x
+
+
+def test_it_offers_a_dual_role_user_only_groups_of_the_pupils_own_school(
+    client, cast, ict_x_teaching_y
+):
+    client.force_login(ict_x_teaching_y)
+    yara = client.get(change_url(cast.yara))
+    assert yara.status_code == 200
+    assert option_values(html(yara), "group") == {"", *ids(cast.group_y5)}
+    # At school Y this user is a teacher: the administration keys are read only.
+    assert "external_key" not in yara.context["adminform"].form.fields
+    # At school X, which they manage: all groups of X, none of Y.
+    lotte = client.get(change_url(cast.lotte))
+    expected = {"", *ids(cast.group_x2, cast.group_x5, cast.group_x7)}
+    assert option_values(html(lotte), "group") == expected
+    assert "external_key" in lotte.context["adminform"].form.fields
+
+
+def test_it_does_not_let_a_dual_role_user_move_a_pupil_to_the_school_they_manage(
+    client, cast, ict_x_teaching_y
+):
+    before = pupil_fields(cast.yara)
+    client.force_login(ict_x_teaching_y)
+    data = form_data(client.get(change_url(cast.yara)))
+    response = client.post(
+        change_url(cast.yara), {**data, "group": cast.group_x7.pk, "first_name": "Gewijzigd"}
+    )
+    assert "group" in errors(response)
+    assert pupil_fields(cast.yara) == before
+    assert fresh(cast.yara).school == cast.school_y
+
+
+def test_it_does_not_let_a_dual_role_user_delete_a_pupil_where_they_only_teach(
+    client, cast, ict_x_teaching_y
+):
+    client.force_login(ict_x_teaching_y)
+    assert delete_url(cast.yara) not in html(client.get(change_url(cast.yara)))
+    assert client.get(delete_url(cast.yara)).status_code == 403
+    assert client.post(delete_url(cast.yara), {"post": "yes"}).status_code == 403
+    # The bulk delete is offered (they manage school X) but refuses Yara.
+    bulk = client.post(
+        PUPIL_CHANGELIST,
+        {
+            "action": "delete_selected",
+            "index": 0,
+            "_selected_action": [cast.yara.pk],
+            "post": "yes",
+        },
+    )
+    assert bulk.status_code == 403
+    assert Pupil.objects.filter(pk=cast.yara.pk).exists()
+
+
+def test_it_does_not_let_a_manager_add_pupils_where_they_are_only_a_teacher(
+    client, cast, ict_x_teaching_y
+):
+    # Managing school X gives no right to add pupils at school Y, where one only teaches.
+    client.force_login(ict_x_teaching_y)
     page = html(client.get(reverse("admin:schools_pupil_add")))
-    client.post(
+    assert option_values(page, "group") == {
+        "",
+        *ids(cast.group_x2, cast.group_x5, cast.group_x7),
+    }
+    response = client.post(
         reverse("admin:schools_pupil_add"),
         {
             "first_name": "Sem",
@@ -427,8 +464,22 @@ def test_it_does_not_let_a_manager_add_pupils_where_they_are_only_a_teacher(clie
             "new_pin": "1357",
         },
     )
+    assert "group" in errors(response)
     assert not Pupil.objects.filter(first_name="Sem").exists()
-    assert str(cast.group_y5.pk) not in option_values(page, "group")
+
+
+def test_it_does_not_let_a_teacher_of_two_schools_move_a_pupil_to_the_other_school(client, cast):
+    StaffMembership.objects.create(
+        user=cast.teacher_x, school=cast.school_y, role=StaffRole.TEACHER
+    ).groups.set([cast.group_y5])
+    client.force_login(cast.teacher_x)
+    page = client.get(change_url(cast.emma))
+    assert option_values(html(page), "group") == {"", *ids(cast.group_x2, cast.group_x5)}
+    before = pupil_fields(cast.emma)
+    response = client.post(change_url(cast.emma), {**form_data(page), "group": cast.group_y5.pk})
+    assert "group" in errors(response)
+    assert pupil_fields(cast.emma) == before
+    assert fresh(cast.emma).school == cast.school_x
 
 
 # --- groups --------------------------------------------------------------------------------
@@ -464,6 +515,22 @@ def test_it_does_not_let_the_ict_coordinator_add_a_group_to_another_school(clien
     assert response.status_code == 200
     assert "school" in response.context["adminform"].form.errors
     assert not Group.objects.filter(name="Groep 8").exists()
+
+
+def test_it_keeps_a_group_at_its_school(client, cast):
+    # Even the superuser, who may choose any school on the add page.
+    client.force_login(cast.superuser)
+    page = client.get(change_url(cast.group_x7))
+    assert 'name="school"' not in html(page)
+    assert "De Regenboog" in html(page)
+    response = client.post(
+        change_url(cast.group_x7),
+        {**form_data(page), "school": cast.school_y.pk, "name": "Groep 7b"},
+    )
+    assert response.status_code == 302
+    group = fresh(cast.group_x7)
+    assert (group.school, group.name) == (cast.school_x, "Groep 7b")
+    assert fresh(cast.lotte).school == cast.school_x
 
 
 # --- schools -------------------------------------------------------------------------------
@@ -513,6 +580,27 @@ def test_it_lets_the_ict_coordinator_change_the_school_but_not_its_brin(client, 
     assert (school.name, school.brin, school.location_code) == ("De Regenboog Noord", "12AB", "00")
 
 
+def test_it_clears_picture_passwords_when_the_picture_password_length_changes(client, cast):
+    cast.yara.set_picture_password(["kat", "zon"])
+    cast.yara.save()
+    client.force_login(cast.ict_x)
+    # Saving the school with the same length keeps every picture password.
+    data = form_data(client.get(change_url(cast.school_x)))
+    unchanged = client.post(change_url(cast.school_x), data, follow=True)
+    assert "plaatjeswachtwoord nodig" not in html(unchanged)
+    assert fresh(cast.daan).check_picture_password(["kat", "zon"])
+
+    response = client.post(
+        change_url(cast.school_x), {**data, "picture_password_length": 3}, follow=True
+    )
+    assert "1 leerling heeft nu een nieuw plaatjeswachtwoord nodig." in html(response)
+    assert fresh(cast.school_x).picture_password_length == 3
+    assert not fresh(cast.daan).has_picture_password
+    assert fresh(cast.emma).check_pin("2468")
+    # School Y keeps its length and its pupils their pictures.
+    assert fresh(cast.yara).check_picture_password(["kat", "zon"])
+
+
 def test_it_lets_only_the_superuser_add_or_delete_schools(client, cast):
     client.force_login(cast.ict_x)
     assert client.get(reverse("admin:schools_school_add")).status_code == 403
@@ -555,7 +643,7 @@ def test_it_shows_the_ict_coordinator_only_the_staff_of_the_school(client, cast)
 def test_it_does_not_let_the_ict_coordinator_add_staff_to_another_school(client, cast):
     client.force_login(cast.ict_x)
     page = html(client.get(MEMBERSHIP_ADD))
-    assert option_values(page, "school") == {"", str(cast.school_x.pk)}
+    assert option_values(page, "school") == {"", *ids(cast.school_x)}
     response = client.post(
         MEMBERSHIP_ADD,
         {"email": "nieuw@example.com", "school": cast.school_y.pk, "role": StaffRole.TEACHER},
@@ -607,6 +695,48 @@ def test_it_lets_the_ict_coordinator_add_a_teacher_to_the_school(client, cast):
     membership = StaffMembership.objects.get(user__email="meester.nieuw@example.com")
     assert membership.school == cast.school_x
     assert list(membership.groups.all()) == [cast.group_x7]
+
+
+def test_it_keeps_a_membership_at_its_school(client, cast):
+    membership = StaffMembership.objects.get(user=cast.teacher_x)
+    client.force_login(cast.superuser)
+    page = client.get(change_url(membership))
+    assert 'name="school"' not in html(page)
+    response = client.post(
+        change_url(membership),
+        {**form_data(page), "school": cast.school_y.pk, "role": StaffRole.SCHOOL_ADMIN},
+    )
+    assert response.status_code == 302
+    membership = fresh(membership)
+    assert membership.school == cast.school_x
+    assert membership.role == StaffRole.SCHOOL_ADMIN
+    assert set(membership.groups.all()) == {cast.group_x2, cast.group_x5}
+
+
+def test_it_refuses_groups_of_another_school_on_an_existing_membership_with_a_form_error(
+    client, cast
+):
+    # The superuser is offered every group, and the school is read only on this page:
+    # the form must still check the groups against the membership's school.
+    membership = StaffMembership.objects.get(user=cast.teacher_x)
+    client.force_login(cast.superuser)
+    data = form_data(client.get(change_url(membership)))
+    response = client.post(
+        change_url(membership), {**data, "groups": [cast.group_x5.pk, cast.group_y5.pk]}
+    )
+    assert "groups" in errors(response)
+    assert set(membership.groups.all()) == {cast.group_x2, cast.group_x5}
+
+
+def test_it_refuses_a_second_membership_at_the_same_school_with_a_form_error(client, cast):
+    client.force_login(cast.ict_x)
+    response = client.post(
+        MEMBERSHIP_ADD,
+        {"email": " Juf.X@Example.com", "school": cast.school_x.pk, "role": StaffRole.SCHOOL_ADMIN},
+    )
+    assert errors(response)["email"] == ["Deze persoon is al medewerker van deze school."]
+    roles = StaffMembership.objects.filter(user=cast.teacher_x).values_list("role", flat=True)
+    assert list(roles) == [StaffRole.TEACHER]
 
 
 # --- accounts ------------------------------------------------------------------------------

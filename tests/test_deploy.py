@@ -71,6 +71,17 @@ def test_it_refuses_to_start_without_allowed_hosts(tmp_path):
     assert "ALLOWED_HOSTS" in result.stderr
 
 
+def test_it_refuses_to_start_in_debug_mode_for_a_public_host_name(tmp_path):
+    public = manage(production_env(tmp_path, DEBUG="true"), "check")
+    assert public.returncode != 0
+    assert "DEBUG is on while ALLOWED_HOSTS names other hosts than this one." in public.stderr
+    local = manage(
+        production_env(tmp_path, DEBUG="true", ALLOWED_HOSTS="127.0.0.1,localhost,[::1]"), "check"
+    )
+    assert local.returncode == 0, local.stdout + local.stderr
+    assert "System check identified no issues" in local.stdout
+
+
 def test_it_passes_the_deploy_check(tmp_path):
     result = manage(production_env(tmp_path), "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stdout + result.stderr

@@ -5,9 +5,12 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import DataError, IntegrityError, transaction
+from django.http import Http404
+from django.urls import reverse
 
 from accounts.models import ParentLink, User
 from accounts.parents import set_parent_emails
+from schools import access
 from schools.models import (
     Group,
     LoginMethod,
@@ -253,6 +256,37 @@ def test_it_keeps_one_membership_per_user_and_school(cast):
     StaffMembership.objects.create(
         user=cast.teacher_x, school=cast.school_y, role=StaffRole.TEACHER
     )
+
+
+def test_it_links_a_teacher_only_to_groups_of_the_own_school(cast):
+    membership = StaffMembership.objects.get(user=cast.teacher_x)
+    with pytest.raises(ValidationError), transaction.atomic():
+        membership.groups.add(cast.group_y5)
+    # From the group's side too, and nothing of a mixed batch is linked.
+    with pytest.raises(ValidationError), transaction.atomic():
+        cast.group_y5.teachers.add(membership)
+    with pytest.raises(ValidationError), transaction.atomic():
+        membership.groups.add(cast.group_x7, cast.group_y5)
+    assert set(membership.groups.all()) == {cast.group_x2, cast.group_x5}
+    assert not cast.group_y5.teachers.filter(pk=membership.pk).exists()
+    # A group of the own school is fine, from either side.
+    cast.group_x7.teachers.add(membership)
+    assert set(membership.groups.all()) == {cast.group_x2, cast.group_x5, cast.group_x7}
+
+
+def test_it_ignores_a_link_to_a_group_of_another_school_written_past_the_guard(cast, client):
+    membership = StaffMembership.objects.get(user=cast.teacher_x)
+    # A raw insert into the link table sends no m2m_changed signal.
+    StaffMembership.groups.through.objects.create(staffmembership=membership, group=cast.group_y5)
+    assert cast.group_y5 in membership.groups.all()
+    assert set(access.pupils_for(cast.teacher_x)) == {cast.emma, cast.daan}
+    assert set(access.groups_for(cast.teacher_x)) == {cast.group_x2, cast.group_x5}
+    with pytest.raises(Http404):
+        access.get_pupil_for_user_or_404(cast.teacher_x, cast.yara.code)
+    client.force_login(cast.teacher_x)
+    response = client.get(reverse("admin:schools_pupil_change", args=[cast.yara.pk]))
+    assert response.status_code == 404
+    assert "Yara" not in response.content.decode()
 
 
 def test_it_never_has_home_login_on_for_a_pupil_who_left(cast):

@@ -6,85 +6,48 @@ import io
 import re
 
 import pytest
-from django import forms
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from accounts.models import ParentLink, User
+from schools.admin.pupils import MAX_NEW_PINS
 from schools.models import LoginMethod, Pupil
+from tests.helpers import PUPIL_CHANGELIST as CHANGELIST
+from tests.helpers import (
+    change_url,
+    errors,
+    form_data,
+    fresh,
+    post_change,
+    run_action,
+    saved,
+)
 
 pytestmark = pytest.mark.django_db
 
-CHANGELIST = reverse("admin:schools_pupil_changelist")
 ADD = reverse("admin:schools_pupil_add")
 
 
 # --- helpers -------------------------------------------------------------------------------
 
 
-def change_url(pupil: Pupil) -> str:
-    return reverse("admin:schools_pupil_change", args=[pupil.pk])
-
-
-def fresh(pupil: Pupil) -> Pupil:
-    return Pupil.objects.get(pk=pupil.pk)
-
-
-def form_data(response) -> dict:
-    """POST data that re-submits the change form on ``response`` unchanged.
-
-    Built from the form's current values, so it holds the extra fields as well
-    (parent_email_1/2, new_pin, picture_1..3); no file is sent, so the photo stays.
-    """
-    form = response.context["adminform"].form
-    data = {}
-    for name, field in form.fields.items():
-        value = form[name].value()
-        if field.disabled or isinstance(field, forms.FileField) or value in (None, False):
-            continue
-        data[name] = "on" if value is True else value
-    return data
-
-
-def post_change(client, pupil: Pupil, **changes):
-    """Open the pupil's change form and save it with ``changes``; ``None`` clears a field."""
-    page = client.get(change_url(pupil))
-    assert page.status_code == 200
-    data = form_data(page)
-    for name, value in changes.items():
-        if value is None:
-            data.pop(name, None)
-        else:
-            data[name] = value
-    return client.post(change_url(pupil), data)
-
-
-def saved(response) -> bool:
-    if response.status_code == 200 and "adminform" in response.context:
-        return False
-    assert response.status_code == 302, response.status_code
-    return True
-
-
-def errors(response) -> dict[str, list[str]]:
-    assert response.status_code == 200
-    return {
-        name: list(messages) for name, messages in response.context["adminform"].form.errors.items()
-    }
-
-
-def run_action(client, action: str, pupils):
-    return client.post(
-        CHANGELIST, {"action": action, "index": 0, "_selected_action": [p.pk for p in pupils]}
-    )
-
-
 def parent_emails(pupil: Pupil) -> list[tuple[int, str]]:
     return list(
         ParentLink.objects.filter(pupil=pupil).order_by("slot").values_list("slot", "user__email")
     )
+
+
+def shown_pins(page: str) -> dict[str, str]:
+    """The new PINs on a one-time PIN page, by the pupil's full name."""
+    rows = re.findall(
+        r"<tr><td>([^<]+)</td><td>[^<]*</td><td><strong class=\"new-pin\">([^<]*)</strong>", page
+    )
+    assert len(rows) == len(re.findall(r'class="new-pin"', page))
+    pins = dict(rows)
+    assert len(pins) == len(rows), "a pupil is listed twice"
+    return pins
 
 
 def png(size=(400, 300)) -> bytes:
@@ -135,8 +98,14 @@ def test_it_does_not_switch_on_home_login_for_a_pupil_who_has_left(teacher, cast
 def test_it_does_not_switch_on_home_login_in_the_form_for_a_pupil_who_has_left(teacher, cast):
     # The parents must not get the tile of a child who has left the school.
     Pupil.objects.filter(pk=cast.daan.pk).update(left_on=timezone.localdate())
-    post_change(teacher, cast.daan, home_login_enabled="on")
-    assert not fresh(cast.daan).home_login_enabled
+    response = post_change(teacher, cast.daan, home_login_enabled="on", first_name="Daniël")
+    assert not saved(response)
+    assert "Deze leerling is vertrokken: thuis inloggen kan niet aangezet worden." in (
+        response.content.decode()
+    )
+    daan = fresh(cast.daan)
+    assert not daan.home_login_enabled
+    assert daan.first_name == "Daan"
 
 
 # --- parents' addresses --------------------------------------------------------------------
@@ -268,14 +237,10 @@ def test_it_makes_new_pins_shown_once_and_never_cached(teacher, cast):
     directives = {part.strip() for part in response["Cache-Control"].split(",")}
     assert "no-store" in directives
     page = response.content.decode()
-    rows = re.findall(
-        r"<tr><td>([^<]+)</td><td>[^<]*</td><td><strong class=\"new-pin\">([^<]*)</strong>", page
-    )
     # One row per pupil, each with its own four-digit PIN.
-    assert sorted(name for name, _pin in rows) == ["Daan Visser", "Emma Visser"]
-    pins = dict(rows)
+    pins = shown_pins(page)
+    assert sorted(pins) == ["Daan Visser", "Emma Visser"]
     assert all(re.fullmatch(r"[0-9]{4}", pin) for pin in pins.values())
-    assert len(re.findall(r'class="new-pin"', page)) == 2
     emma, daan = fresh(cast.emma), fresh(cast.daan)
     assert emma.check_pin(pins["Emma Visser"])
     assert daan.check_pin(pins["Daan Visser"])
@@ -294,6 +259,161 @@ def test_it_makes_no_new_pins_for_pupils_outside_the_scope_or_who_left(teacher, 
     assert "Yara" not in page
     assert not fresh(cast.daan).has_pin
     assert (fresh(cast.lotte).pin_hash, fresh(cast.yara).pin_hash) == (lotte_hash, yara_hash)
+
+
+NEW_PIN_BUTTON = "Maak een nieuwe pincode en laat hem één keer zien"
+
+
+def new_pin_url(pupil: Pupil) -> str:
+    return reverse("admin:schools_pupil_new_pin", args=[pupil.pk])
+
+
+def pin_hashes() -> dict:
+    return dict(Pupil.objects.values_list("pk", "pin_hash"))
+
+
+def test_it_offers_a_new_pin_button_on_the_change_page(teacher, cast):
+    page = teacher.get(change_url(cast.emma)).content.decode()
+    assert NEW_PIN_BUTTON in page
+    assert f'formaction="{new_pin_url(cast.emma)}"' in page
+
+
+def test_it_makes_a_new_pin_for_one_pupil_with_the_button(teacher, cast):
+    before = pin_hashes()
+    # The button submits the whole change form; only the PIN may change.
+    data = form_data(teacher.get(change_url(cast.emma)))
+    response = teacher.post(new_pin_url(cast.emma), {**data, "first_name": "Emmy"})
+    assert response.status_code == 200
+    directives = {part.strip() for part in response["Cache-Control"].split(",")}
+    assert "no-store" in directives
+    pins = shown_pins(response.content.decode())
+    assert list(pins) == ["Emma Visser"]
+    emma = fresh(cast.emma)
+    assert emma.check_pin(pins["Emma Visser"])
+    assert emma.pin_hash != before[emma.pk]
+    assert emma.first_name == "Emma"
+    assert {pk: h for pk, h in pin_hashes().items() if pk != emma.pk} == {
+        pk: h for pk, h in before.items() if pk != emma.pk
+    }
+
+
+def test_it_answers_404_for_the_new_pin_button_of_a_pupil_outside_the_scope(teacher, cast):
+    before = pin_hashes()
+    for pupil in (cast.yara, cast.lotte):
+        response = teacher.post(new_pin_url(pupil))
+        assert response.status_code == 404
+        assert "new-pin" not in response.content.decode()
+    assert pin_hashes() == before
+
+
+def test_it_makes_no_new_pin_for_a_get_or_an_outsider(client, teacher, cast):
+    before = pin_hashes()
+    response = teacher.get(new_pin_url(cast.emma))
+    assert response.status_code == 405
+    assert "new-pin" not in response.content.decode()
+    client.force_login(cast.parent_a)
+    response = client.post(new_pin_url(cast.emma))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))
+    assert pin_hashes() == before
+
+
+def class_of(cast, size: int) -> list[Pupil]:
+    return Pupil.objects.bulk_create(
+        Pupil(
+            school=cast.school_x,
+            group=cast.group_x7,
+            first_name=f"Kind {number:02d}",
+            last_name="Klas",
+            pin_hash=f"md5$oud${number}",
+        )
+        for number in range(size)
+    )
+
+
+def test_it_refuses_more_new_pins_at_once_than_the_maximum(client, cast):
+    pupils = class_of(cast, MAX_NEW_PINS + 1)
+    before = pin_hashes()
+    client.force_login(cast.ict_x)
+    response = run_action(client, "make_new_pins", pupils)
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert f"Kies hoogstens {MAX_NEW_PINS} leerlingen tegelijk, bijvoorbeeld één groep." in page
+    assert "new-pin" not in page
+    assert pin_hashes() == before
+
+
+def test_it_makes_new_pins_for_the_maximum_at_once(client, cast):
+    pupils = class_of(cast, MAX_NEW_PINS)
+    client.force_login(cast.ict_x)
+    response = run_action(client, "make_new_pins", pupils)
+    assert response.status_code == 200
+    pins = shown_pins(response.content.decode())
+    assert len(pins) == MAX_NEW_PINS
+    for pupil in Pupil.objects.filter(pk__in=[pupil.pk for pupil in pupils]):
+        assert pupil.check_pin(pins[pupil.full_name])
+
+
+# --- without home login ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def ict(client, cast):
+    client.force_login(cast.ict_x)
+    return client
+
+
+def test_it_saves_a_pupil_without_a_pin_while_home_login_is_off(ict, cast):
+    lotte = fresh(cast.lotte)
+    assert not lotte.has_pin
+    assert not lotte.home_login_enabled
+    assert saved(post_change(ict, cast.lotte, first_name="Lotta"))
+    lotte = fresh(cast.lotte)
+    assert lotte.first_name == "Lotta"
+    assert not lotte.has_pin
+    assert not lotte.home_login_enabled
+
+
+def test_it_refuses_home_login_for_a_pupil_without_a_pin(ict, cast):
+    response = post_change(ict, cast.lotte, home_login_enabled="on", first_name="Lotta")
+    assert errors(response)["new_pin"] == [
+        "Voor thuis inloggen met een pincode heeft het kind een pincode nodig: vul er "
+        "een in, of bewaar eerst en maak er dan een met de knop hieronder."
+    ]
+    lotte = fresh(cast.lotte)
+    assert (lotte.first_name, lotte.home_login_enabled) == ("Lotte", False)
+    # With a PIN it can be switched on.
+    assert saved(post_change(ict, cast.lotte, home_login_enabled="on", new_pin="1357"))
+    lotte = fresh(cast.lotte)
+    assert lotte.home_login_enabled
+    assert lotte.check_pin("1357")
+
+
+# --- administration keys -------------------------------------------------------------------
+
+
+def test_it_shows_the_administration_keys_read_only_to_a_teacher(teacher, cast):
+    Pupil.objects.filter(pk=cast.emma.pk).update(external_key="LL-001", eck_id="eck-001")
+    page = teacher.get(change_url(cast.emma))
+    form = page.context["adminform"].form
+    assert "external_key" not in form.fields
+    assert "eck_id" not in form.fields
+    assert "LL-001" in page.content.decode()
+    response = teacher.post(
+        change_url(cast.emma),
+        {**form_data(page), "external_key": "LL-999", "eck_id": "eck-999", "first_name": "Emmy"},
+    )
+    assert saved(response)
+    emma = fresh(cast.emma)
+    assert (emma.first_name, emma.external_key, emma.eck_id) == ("Emmy", "LL-001", "eck-001")
+
+
+@pytest.mark.parametrize("who", ["ict_x", "admin_x", "superuser"])
+def test_it_lets_managers_change_the_administration_keys(client, cast, who):
+    client.force_login(getattr(cast, who))
+    assert saved(post_change(client, cast.emma, external_key="LL-002", eck_id="eck-002"))
+    emma = fresh(cast.emma)
+    assert (emma.external_key, emma.eck_id) == ("LL-002", "eck-002")
 
 
 # --- picture password ----------------------------------------------------------------------
@@ -332,7 +452,7 @@ def test_it_refuses_pictures_in_the_wrong_places(teacher, cast, pictures):
 def test_it_refuses_logging_in_with_pictures_without_a_picture_password(teacher, cast):
     response = post_change(teacher, cast.emma, login_method=LoginMethod.PICTURES)
     assert errors(response)["picture_1"] == [
-        "Kies voor inloggen met plaatjes ook een plaatjeswachtwoord."
+        "Voor thuis inloggen met plaatjes heeft het kind een plaatjeswachtwoord nodig."
     ]
     emma = fresh(cast.emma)
     assert emma.login_method == LoginMethod.PIN
@@ -465,3 +585,12 @@ def test_it_does_not_let_a_teacher_add_a_pupil(teacher, cast):
     assert teacher.post(ADD, {**new_pupil_data(cast), "group": cast.group_x5.pk}).status_code == 403
     assert not Pupil.objects.filter(first_name="Noah").exists()
     assert not User.objects.filter(email="ouder.noah@example.com").exists()
+
+
+def test_it_offers_no_new_pin_button_before_the_pupil_exists(client, cast):
+    client.force_login(cast.ict_x)
+    page = client.get(ADD)
+    assert page.status_code == 200
+    assert 'name="first_name"' in page.content.decode()
+    assert NEW_PIN_BUTTON not in page.content.decode()
+    assert "nieuwe-pincode" not in page.content.decode()

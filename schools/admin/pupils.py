@@ -8,17 +8,23 @@ from django.contrib import admin, messages
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
 
 from accounts.models import ParentLink
 from schools import access
 from schools.admin.scoping import ScopedAdmin
-from schools.forms import PupilAdminForm
+from schools.forms import PICTURE_FIELDS, PupilAdminForm
 from schools.models import Pupil
+
+#: One Argon2 hash per PIN: a class at a time keeps the request short.
+MAX_NEW_PINS = 60
 
 
 class StatusFilter(admin.SimpleListFilter):
@@ -70,7 +76,7 @@ class PupilAdmin(ScopedAdmin):
         "unlock",
         "export_csv",
     )
-    readonly_fields = ("picture_preview", "secrets_status", "lock_status")
+    readonly_fields = ("picture_preview", "secrets_status", "new_pin_button", "lock_status")
     fieldsets = (
         (None, {"fields": ("picture_preview", "first_name", "infix", "last_name", "group")}),
         (
@@ -84,6 +90,7 @@ class PupilAdmin(ScopedAdmin):
                     "login_method",
                     "secrets_status",
                     "new_pin",
+                    "new_pin_button",
                     ("picture_1", "picture_2", "picture_3"),
                     "lock_status",
                 )
@@ -109,15 +116,42 @@ class PupilAdmin(ScopedAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
-        # A teacher moves their pupils between their own groups; only a school's manager
-        # adds new pupils, and only to that school's groups.
-        groups = (
-            access.groups_for(request.user)
-            if obj is not None
-            else access.groups_of_managed_schools(request.user)
-        )
-        form.base_fields["group"].queryset = groups.select_related("school")
+        # A pupil changes group within their school only, among the groups the user may
+        # see; only a school's manager adds pupils, and only to that school's groups.
+        if obj is None:
+            groups = access.groups_of_managed_schools(request.user)
+        else:
+            groups = access.groups_for(request.user).filter(school=obj.school_id)
+        field = form.base_fields["group"]
+        field.queryset = groups.select_related("school")
+        if obj is None and access.managed_schools_for(request.user)[:2].count() > 1:
+            field.label_from_instance = lambda group: f"{group.name} ({group.school.name})"
         return form
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not self.is_manager(request, obj):
+            # Identities from the administration system are the school's to change.
+            readonly += ["external_key", "eck_id"]
+        return readonly
+
+    @method_decorator(sensitive_post_parameters("new_pin", *PICTURE_FIELDS))
+    def changeform_view(self, request, *args, **kwargs):
+        return super().changeform_view(request, *args, **kwargs)
+
+    def get_urls(self):
+        new_pin = path(
+            "<path:object_id>/nieuwe-pincode/",
+            self.admin_site.admin_view(self.new_pin_view),
+            name="schools_pupil_new_pin",
+        )
+        return [new_pin, *super().get_urls()]
+
+    @method_decorator(require_POST)
+    def new_pin_view(self, request, object_id):
+        """The "new PIN" button on a pupil's page: one pupil, same page as the action."""
+        pupil = self.get_object(request, object_id)
+        return self.make_new_pins(request, Pupil.objects.filter(pk=pupil.pk))
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -139,7 +173,7 @@ class PupilAdmin(ScopedAdmin):
 
     @admin.display(description=_("tegel"))
     def picture_preview(self, obj):
-        if not obj.pk:
+        if obj._state.adding:
             return "—"
         return format_html(
             '<img src="{}" width="120" height="120" alt="{}">',
@@ -172,6 +206,17 @@ class PupilAdmin(ScopedAdmin):
             else _("nog geen plaatjeswachtwoord")
         )
         return f"{pin}; {pictures}"
+
+    @admin.display(description=_("of"))
+    def new_pin_button(self, obj):
+        if obj._state.adding:
+            return "—"
+        # Submits the page's own form (with its CSRF token) to the new-PIN view.
+        return format_html(
+            '<button type="submit" class="button" formaction="{}" formnovalidate>{}</button>',
+            reverse("admin:schools_pupil_new_pin", args=[obj.pk]),
+            _("Maak een nieuwe pincode en laat hem één keer zien"),
+        )
 
     @admin.display(description=_("blokkade"))
     def lock_status(self, obj):
@@ -214,11 +259,18 @@ class PupilAdmin(ScopedAdmin):
 
     @admin.action(description=_("Nieuwe pincodes maken (eenmalig zichtbaar)"))
     def make_new_pins(self, request, queryset):
-        new_pins = []
-        for pupil in queryset.active().select_related("group"):
-            pin = pupil.generate_pin()
-            pupil.save(update_fields=["pin_hash", "updated_at"])
-            new_pins.append((pupil, pin))
+        pupils = list(queryset.active().select_related("group")[: MAX_NEW_PINS + 1])
+        if len(pupils) > MAX_NEW_PINS:
+            self.message_user(
+                request,
+                _("Kies hoogstens %(max)d leerlingen tegelijk, bijvoorbeeld één groep.")
+                % {"max": MAX_NEW_PINS},
+                messages.ERROR,
+            )
+            return None
+        new_pins = [(pupil, pupil.generate_pin()) for pupil in pupils]
+        # All or nothing: a PIN that was stored but never shown would lock a child out.
+        Pupil.objects.bulk_update(pupils, ["pin_hash"])
         response = TemplateResponse(
             request,
             "admin/schools/pupil/new_pins.html",
@@ -235,17 +287,15 @@ class PupilAdmin(ScopedAdmin):
 
     @admin.action(description=_("Blokkade opheffen"))
     def unlock(self, request, queryset):
-        locked = list(queryset.locked())
-        for pupil in locked:
-            pupil.unlock()
+        count = queryset.locked().update(failed_attempts=0, locked_at=None)
         self.message_user(
             request,
             ngettext(
                 "De blokkade van %(count)d leerling is opgeheven.",
                 "De blokkade van %(count)d leerlingen is opgeheven.",
-                len(locked),
+                count,
             )
-            % {"count": len(locked)},
+            % {"count": count},
             messages.SUCCESS,
         )
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from schools import access
 from schools.admin.scoping import ScopedAdmin
@@ -39,6 +40,23 @@ class SchoolAdmin(ScopedAdmin):
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "picture_password_length" in form.changed_data:
+            # Old sequences have the wrong length now; the children need new ones.
+            cleared = obj.pupils.exclude(picture_password_hash="").update(picture_password_hash="")
+            if cleared:
+                self.message_user(
+                    request,
+                    ngettext(
+                        "%(count)d leerling heeft nu een nieuw plaatjeswachtwoord nodig.",
+                        "%(count)d leerlingen hebben nu een nieuw plaatjeswachtwoord nodig.",
+                        cleared,
+                    )
+                    % {"count": cleared},
+                    messages.WARNING,
+                )
+
 
 @admin.register(Group)
 class GroupAdmin(ScopedAdmin):
@@ -47,6 +65,10 @@ class GroupAdmin(ScopedAdmin):
     search_fields = ("name",)
     ordering = ("school__name", "year_level", "name")
     fields = ("school", "name", "year_level", "external_key")
+
+    def get_readonly_fields(self, request, obj=None):
+        # Moving a group to another school would leave its pupils behind.
+        return ("school",) if obj is not None else ()
 
     def scope(self, user):
         return (
@@ -93,6 +115,9 @@ class StaffMembershipAdmin(ScopedAdmin):
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "groups":
-            managed = access.managed_schools_for(request.user)
-            kwargs["queryset"] = Group.objects.filter(school__in=managed).select_related("school")
+            kwargs["queryset"] = access.groups_of_managed_schools(request.user)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        # A membership stays at its school; someone who moves school gets a new one.
+        return ("school",) if obj is not None else ()
