@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import uuid
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import PermissionsMixin
@@ -122,6 +125,15 @@ class ParentLink(models.Model):
     )
     slot = models.PositiveSmallIntegerField(_("volgnummer"), choices=Slot.choices)
     created_at = models.DateTimeField(_("toegevoegd op"), auto_now_add=True)
+    # The last invitation or notice about this child, so the teacher can see if it went out.
+    message = models.ForeignKey(
+        "post_office.Email",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("laatste bericht"),
+    )
 
     class Meta:
         verbose_name = _("ouderadres")
@@ -137,3 +149,95 @@ class ParentLink(models.Model):
 
     def __str__(self):
         return f"{self.user.email} → {self.pupil}"
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class PasswordLinkQuerySet(models.QuerySet):
+    def usable(self):
+        return self.filter(used_at__isnull=True, expires_at__gt=timezone.now())
+
+
+class PasswordLink(models.Model):
+    """A single-use, expiring link to set a password. Only a hash of its token is kept."""
+
+    class Purpose(models.TextChoices):
+        INVITATION = "invitation", _("uitnodiging")
+        RESET = "reset", _("wachtwoord vergeten")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="password_links")
+    purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PasswordLinkQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("wachtwoordlink")
+        verbose_name_plural = _("wachtwoordlinks")
+        indexes = [models.Index(fields=["user", "created_at"])]
+
+    def __str__(self):
+        return f"{self.get_purpose_display()} voor {self.user}"
+
+    @classmethod
+    def issue(cls, user: User, purpose: str) -> tuple[PasswordLink, str]:
+        """A new link for ``user``; returns it with the token (which is not stored)."""
+        lifetime = (
+            settings.INVITATION_LINK_LIFETIME
+            if purpose == cls.Purpose.INVITATION
+            else settings.RESET_LINK_LIFETIME
+        )
+        token = secrets.token_urlsafe(32)
+        link = cls.objects.create(
+            user=user, purpose=purpose, digest=_digest(token), expires_at=timezone.now() + lifetime
+        )
+        return link, token
+
+    @classmethod
+    def find(cls, token: str, *, for_update: bool = False) -> PasswordLink | None:
+        """The usable link with this token, or None (unknown, used or expired)."""
+        links = cls.objects.usable().select_related("user").filter(user__is_active=True)
+        if for_update:
+            links = links.select_for_update(of=("self",))
+        return links.filter(digest=_digest(token or "")).first()
+
+    @classmethod
+    def spend_all(cls, user: User) -> None:
+        """Once a password is set, no link of this user works any more."""
+        cls.objects.filter(user=user, used_at__isnull=True).update(used_at=timezone.now())
+
+
+class PasswordRequest(models.Model):
+    """A "forgot password" request, handled by the mail worker, never inside the request.
+
+    Every request writes one row, known address or not, so that a response can tell
+    nothing about whether an account exists.
+    """
+
+    email = models.EmailField(db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    handled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("aanvraag nieuw wachtwoord")
+        verbose_name_plural = _("aanvragen nieuw wachtwoord")
+
+    def __str__(self):
+        return self.email
+
+
+class LoginThrottle(models.Model):
+    """Failed logins per typed address (existing or not), never per IP address."""
+
+    key = models.CharField(max_length=254, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    last_failure_at = models.DateTimeField()
+    blocked_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return self.key

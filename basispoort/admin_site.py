@@ -7,8 +7,10 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import ThrottledLoginMixin
 
-class PortalAdminLoginForm(AdminAuthenticationForm):
+
+class PortalAdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
     error_messages = {
         **AdminAuthenticationForm.error_messages,
         "invalid_login": _(

@@ -8,7 +8,9 @@ SECRET_KEY and ALLOWED_HOSTS.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -59,6 +61,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "post_office",
     "accounts",
     "schools",
     "launcher",
@@ -154,10 +157,20 @@ STORAGES = {
     },
 }
 
-# Development default: each message is written to a file under var/mail/ to read there.
-MAILERS = {
-    "default": mailer_from_url(env.str("EMAIL_URL", default="filemail://"), VAR_DIR / "mail")
+# Development default: each message is printed and kept as a file under var/mail/.
+MAILERS = {"default": mailer_from_url(env.str("EMAIL_URL", default="devmail://"), VAR_DIR / "mail")}
+# The outbox: every message waits in the database until the mail worker delivers it.
+POST_OFFICE = {
+    "DEFAULT_PRIORITY": "medium",
+    # With the growing pause of accounts/outbox.py: about two days of tries before "failed".
+    "MAX_RETRIES": env.int("MAIL_MAX_RETRIES", default=50),
+    "RETRY_INTERVAL": timedelta(minutes=1),
+    "LOG_LEVEL": 2,
+    "MESSAGE_ID_ENABLED": True,
+    "MESSAGE_ID_FQDN": urlsplit(SITE_URL).hostname or "localhost",
 }
+INVITATION_LINK_LIFETIME = timedelta(days=env.int("INVITATION_LINK_DAYS", default=7))
+RESET_LINK_LIFETIME = timedelta(minutes=env.int("RESET_LINK_MINUTES", default=60))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Thuisportaal <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -197,7 +210,8 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
 }
 
-LOGIN_URL = "admin:login"
+LOGIN_URL = "home"
+LOGIN_REDIRECT_URL = "children"
 
 LOGGING = {
     "version": 1,

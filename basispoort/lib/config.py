@@ -20,8 +20,14 @@ def mailer_from_url(url: str, default_file_path: Path) -> dict:
     """A MAILERS entry from an EMAIL_URL such as ``smtp+tls://user:pass@host:587``.
 
     ``filemail:///var/lib/thuisportaal/mail`` writes each message to a file in that folder;
-    ``filemail://`` alone uses ``default_file_path``.
+    ``filemail://`` alone uses ``default_file_path``. ``devmail://`` (the development default)
+    also prints each message on the console.
     """
+    if url.startswith("devmail:"):
+        return {
+            "BACKEND": "basispoort.lib.mail.DevelopmentEmailBackend",
+            "OPTIONS": {"file_path": str(default_file_path)},
+        }
     config = environ.Env.email_url_config(url)
     backend = config["EMAIL_BACKEND"]
     if backend.endswith("smtp.EmailBackend"):

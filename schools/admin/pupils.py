@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from accounts.invitations import tell_parents
 from accounts.models import ParentLink
 from schools import access
 from schools.admin.scoping import ScopedAdmin
@@ -155,7 +156,11 @@ class PupilAdmin(ScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        form.save_parent_links()
+        new_links = form.save_parent_links()
+        # Queued in this same transaction: saved address and e-mail stand or fall together.
+        tell_parents(new_links)
+        for link in new_links:
+            self.message_user(request, _parent_message(link), messages.SUCCESS)
         if form.cleaned_data.get("new_pin"):
             self.message_user(
                 request,
@@ -328,6 +333,16 @@ class PupilAdmin(ScopedAdmin):
             ]
             writer.writerow([_spreadsheet_safe(value) for value in row])
         return response
+
+
+def _parent_message(link: ParentLink) -> str:
+    if link.user.has_usable_password():
+        return _(
+            "%(email)s heeft al een account: er gaat een korte melding dat %(child)s is toegevoegd."
+        ) % {"email": link.user.email, "child": link.pupil.first_name}
+    return _(
+        "Er staat een uitnodiging klaar voor %(email)s met een link om een wachtwoord te kiezen."
+    ) % {"email": link.user.email}
 
 
 def _spreadsheet_safe(value: str) -> str:

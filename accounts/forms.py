@@ -1,0 +1,90 @@
+"""Forms for parents: logging in, asking for a new password, choosing one."""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from accounts import throttle
+from accounts.models import normalize_email
+
+
+def describe_wait(wait: timedelta) -> str:
+    seconds = math.ceil(wait.total_seconds())
+    if seconds < 60:
+        return ngettext("%(n)d seconde", "%(n)d seconden", seconds) % {"n": seconds}
+    minutes = math.ceil(seconds / 60)
+    return ngettext("%(n)d minuut", "%(n)d minuten", minutes) % {"n": minutes}
+
+
+class ThrottledLoginMixin:
+    """Counts wrong passwords per typed address and makes guessing slow (accounts.throttle)."""
+
+    throttled_message = _(
+        "Te veel pogingen met dit e-mailadres. Wacht %(wait)s en probeer het dan opnieuw, "
+        "of vraag een nieuw wachtwoord aan."
+    )
+
+    def clean(self):
+        address = normalize_email(self.cleaned_data.get("username"))
+        if address and (wait := throttle.wait_for(address)):
+            raise ValidationError(
+                self.throttled_message, code="throttled", params={"wait": describe_wait(wait)}
+            )
+        try:
+            cleaned = super().clean()
+        except ValidationError:
+            if address and self.cleaned_data.get("password"):
+                throttle.record_failure(address)
+            raise
+        throttle.clear(address)
+        return cleaned
+
+
+_LOGIN_FAILED = _(
+    "Dit e-mailadres en wachtwoord horen niet bij elkaar. Let op hoofdletters in het "
+    "wachtwoord. Nog geen wachtwoord, of kwijt? Kies hieronder \u201cGebruikersnaam of "
+    "wachtwoord vergeten\u201d."
+)
+
+
+class ParentLoginForm(ThrottledLoginMixin, AuthenticationForm):
+    # One answer for every failure: unknown address, wrong password, no password yet.
+    error_messages = {"invalid_login": _LOGIN_FAILED, "inactive": _LOGIN_FAILED}
+
+    remember = forms.BooleanField(label=_("Onthoud mijn e-mailadres"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = _("E-mailadres")
+        self.fields["username"].widget.attrs.update(
+            {"type": "email", "autocomplete": "username", "inputmode": "email"}
+        )
+        self.fields["password"].label = _("Wachtwoord")
+
+
+class ForgotPasswordForm(forms.Form):
+    email = forms.EmailField(
+        label=_("E-mailadres"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+        help_text=_("Het adres dat de school van u heeft."),
+    )
+
+    def clean_email(self):
+        return normalize_email(self.cleaned_data["email"])
+
+
+class NewPasswordForm(SetPasswordForm):
+    """Django's own checks (length, common passwords, likeness to the address)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].label = _("Nieuw wachtwoord")
+        self.fields["new_password2"].label = _("Nieuw wachtwoord nog een keer")

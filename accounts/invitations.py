@@ -1,0 +1,83 @@
+"""Telling parents (and staff) about their account: invitations, notices, new links."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from post_office.models import Email
+
+from accounts.emails import absolute_url, queue
+from accounts.models import ParentLink, PasswordLink, PasswordRequest, User
+
+#: "Forgot password" requests per address per hour; more are quietly dropped.
+MAX_REQUESTS_PER_HOUR = 5
+
+
+def _days(lifetime) -> int:
+    return max(1, round(lifetime.total_seconds() / 86400))
+
+
+def tell_parent(link: ParentLink) -> Email:
+    """Queue an invitation (no password yet) or a short notice (has one) for this child."""
+    user, pupil = link.user, link.pupil
+    context = {"child": pupil.first_name, "school": pupil.school.name, "email": user.email}
+    if user.has_usable_password():
+        message = queue("child-added", user.email, context)
+    else:
+        _link, token = PasswordLink.issue(user, PasswordLink.Purpose.INVITATION)
+        context |= {
+            "link": absolute_url("set-password", token),
+            "days": _days(settings.INVITATION_LINK_LIFETIME),
+        }
+        message = queue("invitation", user.email, context)
+    link.message = message
+    link.save(update_fields=["message"])
+    return message
+
+
+@transaction.atomic
+def tell_parents(links: Iterable[ParentLink]) -> list[Email]:
+    return [tell_parent(link) for link in links]
+
+
+def request_new_password(email: str) -> None:
+    """Record a "forgot password" request; the mail worker decides what to send.
+
+    The same single write happens for every address, known or not, so that nothing about
+    an account can be learnt from the response or its timing.
+    """
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    recent = PasswordRequest.objects.filter(email=email, created_at__gte=an_hour_ago)
+    if recent.count() < MAX_REQUESTS_PER_HOUR:
+        PasswordRequest.objects.create(email=email)
+
+
+def handle_password_requests() -> int:
+    """Send a fresh link to each known address that asked; returns how many were sent."""
+    sent = 0
+    now = timezone.now()
+    for request in PasswordRequest.objects.filter(handled_at__isnull=True).order_by("pk")[:200]:
+        with transaction.atomic():
+            user = User.objects.filter(email=request.email, is_active=True).first()
+            if user is not None and _has_a_reason_to_log_in(user):
+                _link, token = PasswordLink.issue(user, PasswordLink.Purpose.RESET)
+                minutes = round(settings.RESET_LINK_LIFETIME.total_seconds() / 60)
+                context = {
+                    "email": user.email,
+                    "link": absolute_url("set-password", token),
+                    "minutes": minutes,
+                }
+                queue("password-reset", user.email, context, urgent=True)
+                sent += 1
+            request.handled_at = now
+            request.save(update_fields=["handled_at"])
+    PasswordRequest.objects.filter(created_at__lt=now - timedelta(days=1)).delete()
+    return sent
+
+
+def _has_a_reason_to_log_in(user: User) -> bool:
+    return user.parent_links.exists() or user.memberships.exists() or user.is_superuser

@@ -1,0 +1,44 @@
+"""Run the outbox: handle "forgot password" requests and send queued e-mail, until stopped."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+
+from accounts.invitations import handle_password_requests
+from accounts.outbox import deliver
+
+
+class Command(BaseCommand):
+    help = (
+        "Handles forgotten-password requests and sends queued e-mail every few seconds, "
+        "retrying with a growing pause while the mail server is unreachable. Run one."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--once", action="store_true", help="Run one round, then stop.")
+        parser.add_argument(
+            "--interval", type=float, default=5.0, help="Seconds between rounds (default 5)."
+        )
+
+    def handle(self, *args, once=False, interval=5.0, **options):
+        self.running = True
+        signal.signal(signal.SIGTERM, self._stop)
+        while self.running:
+            close_old_connections()
+            links = handle_password_requests()
+            sent, failed, requeued = deliver()
+            if links or sent or failed or requeued:
+                self.stdout.write(
+                    f"nieuwe links: {links}, verstuurd: {sent}, mislukt: {failed}, "
+                    f"later opnieuw: {requeued}"
+                )
+            if once:
+                break
+            time.sleep(interval)
+
+    def _stop(self, *args):
+        self.running = False

@@ -1,0 +1,32 @@
+"""Delivering the outbox: post_office sends, this adds a growing pause between retries."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+from post_office import mail
+from post_office.models import STATUS, Email
+
+FIRST_RETRY = timedelta(minutes=1)
+LONGEST_RETRY = timedelta(hours=1)
+
+
+def deliver() -> tuple[int, int, int]:
+    """Send what is due; returns (sent, failed for good, to be retried)."""
+    sent, failed, requeued = mail.send_queued(processes=1)
+    if requeued:
+        back_off()
+    return sent, failed, requeued
+
+
+def back_off() -> None:
+    """post_office retries at a fixed interval; wait longer after every failed try instead.
+
+    A mail server that is down for hours then gets a handful of tries, not hundreds, and
+    the messages stay queued until it answers again (see POST_OFFICE["MAX_RETRIES"]).
+    """
+    now = timezone.now()
+    for email in Email.objects.filter(status=STATUS.requeued, number_of_retries__gt=0):
+        pause = min(LONGEST_RETRY, FIRST_RETRY * 2 ** (email.number_of_retries - 1))
+        Email.objects.filter(pk=email.pk).update(scheduled_time=now + pause)

@@ -1,0 +1,65 @@
+"""Slowing down password guessing, keyed on the typed address and never on an IP address.
+
+A family or a whole school shares one IP address; keying on it would lock them all out.
+The limits (also in the README):
+
+- the first FREE_FAILURES wrong passwords in a row for an address cost nothing;
+- after that each further try must wait, starting at FIRST_WAIT and doubling with every
+  failure, up to MAX_WAIT (a temporary lock);
+- a correct password, or a new password set through an e-mailed link, clears the count;
+- failures older than FORGET_AFTER are forgotten.
+
+Unknown addresses are counted exactly like known ones, so the answers reveal nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import LoginThrottle, normalize_email
+
+FREE_FAILURES = 5
+FIRST_WAIT = timedelta(seconds=30)
+MAX_WAIT = timedelta(minutes=15)
+FORGET_AFTER = timedelta(hours=1)
+
+
+def wait_for(address: str) -> timedelta | None:
+    """How long this address must still wait before a try, or None."""
+    blocked_until = (
+        LoginThrottle.objects.filter(key=normalize_email(address))
+        .values_list("blocked_until", flat=True)
+        .first()
+    )
+    now = timezone.now()
+    if blocked_until and blocked_until > now:
+        return blocked_until - now
+    return None
+
+
+def _wait_after(failures: int) -> timedelta | None:
+    if failures < FREE_FAILURES:
+        return None
+    return min(MAX_WAIT, FIRST_WAIT * 2 ** (failures - FREE_FAILURES))
+
+
+@transaction.atomic
+def record_failure(address: str) -> None:
+    now = timezone.now()
+    throttle, _created = LoginThrottle.objects.select_for_update().get_or_create(
+        key=normalize_email(address), defaults={"last_failure_at": now}
+    )
+    if now - throttle.last_failure_at > FORGET_AFTER:
+        throttle.failures = 0
+    throttle.failures += 1
+    throttle.last_failure_at = now
+    wait = _wait_after(throttle.failures)
+    throttle.blocked_until = now + wait if wait else None
+    throttle.save()
+
+
+def clear(address: str) -> None:
+    LoginThrottle.objects.filter(key=normalize_email(address)).delete()
