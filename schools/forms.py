@@ -5,10 +5,12 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import validate_email
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, ngettext_lazy
 
+from accounts import typos
 from accounts.models import User, normalize_email
 from accounts.parents import set_parent_emails
 from schools.images import process_avatar
@@ -53,21 +55,32 @@ class PupilAdminForm(forms.ModelForm):
             "Voor thuis inloggen met plaatjes heeft het kind een plaatjeswachtwoord nodig."
         ),
         "duplicate_parent": _("Dit adres staat er twee keer in."),
+        "invalid_address": _("Dit is geen geldig e-mailadres."),
+        "invalid_address_suggestion": _(
+            "Dit is geen geldig e-mailadres. Bedoelt u %(suggestion)s?"
+        ),
+        "did_you_mean": _("Bedoelt u %(suggestion)s?"),
+        "confirm_help": _("Klopt het adres toch precies zo? Vink dit aan en sla opnieuw op."),
         "duplicate_key": _("Een andere leerling van deze school heeft deze sleutel al."),
     }
 
-    parent_email_1 = forms.EmailField(
+    parent_email_1 = forms.CharField(
         label=_("E-mailadres ouder 1"),
         required=False,
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "off", "class": "vTextField"}),
     )
-    parent_email_2 = forms.EmailField(
+    parent_email_2 = forms.CharField(
         label=_("E-mailadres ouder 2"),
         required=False,
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "off", "class": "vTextField"}),
         help_text=_("Een tweede ouder of verzorger; mag leeg blijven."),
+    )
+    confirm_addresses = forms.BooleanField(
+        label=_("Toch opslaan zoals ingevuld"),
+        required=False,
+        widget=forms.HiddenInput,
     )
     new_pin = forms.RegexField(
         label=_("Nieuwe pincode"),
@@ -139,10 +152,59 @@ class PupilAdminForm(forms.ModelForm):
         return avatar
 
     def clean_parent_email_1(self):
-        return normalize_email(self.cleaned_data.get("parent_email_1"))
+        return self._clean_address("parent_email_1")
 
     def clean_parent_email_2(self):
-        return normalize_email(self.cleaned_data.get("parent_email_2"))
+        return self._clean_address("parent_email_2")
+
+    def _clean_address(self, name: str) -> str:
+        raw = self.cleaned_data.get(name) or ""
+        address = normalize_email(raw)
+        if not address:
+            return ""
+        try:
+            validate_email(address)
+        except ValidationError:
+            suggestion = typos.repair(raw)
+            if suggestion:
+                raise ValidationError(
+                    self.error_messages["invalid_address_suggestion"],
+                    code="invalid_address",
+                    params={"suggestion": suggestion},
+                ) from None
+            raise ValidationError(
+                self.error_messages["invalid_address"], code="invalid_address"
+            ) from None
+        return address
+
+    def _warn_about_addresses(self, cleaned, school) -> None:
+        """Likely typos stop the save once; the teacher may then save on purpose."""
+        if cleaned.get("confirm_addresses"):
+            return
+        current = (
+            set()
+            if self.instance._state.adding
+            else {link.user.email for link in self.instance.parent_links.select_related("user")}
+        )
+        staff = StaffMembership.objects.filter(school=school).values_list("user__email", flat=True)
+        domains = typos.school_domains(staff)
+        warned = False
+        for name in ("parent_email_1", "parent_email_2"):
+            address = cleaned.get(name)
+            if not address or address in current or name in self.errors:
+                continue
+            for hint in typos.check_address(address, domains):
+                message = hint.message
+                if hint.suggestion:
+                    message = format_lazy(
+                        "{} {}", hint.message, self.error_messages["did_you_mean"]
+                    ) % {"suggestion": hint.suggestion}
+                self.add_error(name, ValidationError(message, code=hint.code))
+                warned = True
+        if warned:
+            field = self.fields["confirm_addresses"]
+            field.widget = forms.CheckboxInput()
+            field.help_text = self.error_messages["confirm_help"]
 
     def clean(self):
         cleaned = super().clean()
@@ -152,6 +214,7 @@ class PupilAdminForm(forms.ModelForm):
         self.parent_emails = [email for email in (first, second) if email]
         group = cleaned.get("group")
         if group is not None:
+            self._warn_about_addresses(cleaned, group.school)
             self._clean_keys(cleaned, group.school_id)
             self._clean_pictures(cleaned, group.school.picture_password_length)
             self._clean_login_method(cleaned)

@@ -86,11 +86,11 @@ def make_cast() -> Cast:
     set_parent_emails(daan, [parent_a.email])
     set_parent_emails(yara, [parent_b.email])
 
-    teacher_x = make_user("juf.x@example.com")
-    teacher_y = make_user("juf.y@example.com")
-    ict_x = make_user("ict.x@example.com")
-    admin_x = make_user("directie.x@example.com")
-    superuser = User.objects.create_superuser("beheer@example.com", PASSWORD)
+    teacher_x = make_user("juf.x@regenboog.nl")
+    teacher_y = make_user("juf.y@zonnewijzer.nl")
+    ict_x = make_user("ict.x@regenboog.nl")
+    admin_x = make_user("directie.x@regenboog.nl")
+    superuser = User.objects.create_superuser("beheer@thuisportaal.nl", PASSWORD)
     StaffMembership.objects.create(
         user=teacher_x, school=school_x, role=StaffRole.TEACHER
     ).groups.set([group_x5, group_x2])

@@ -620,7 +620,7 @@ def test_it_keeps_teachers_out_of_the_staff_admin(client, cast):
     client.force_login(cast.teacher_x)
     response = client.get(MEMBERSHIP_CHANGELIST)
     assert response.status_code == 403
-    assert "juf.y@example.com" not in html(response)
+    assert "juf.y@zonnewijzer.nl" not in html(response)
     own = StaffMembership.objects.get(user=cast.teacher_x)
     assert client.get(change_url(own)).status_code == 403
     assert client.get(MEMBERSHIP_ADD).status_code == 403
@@ -632,10 +632,10 @@ def test_it_shows_the_ict_coordinator_only_the_staff_of_the_school(client, cast)
     response = client.get(MEMBERSHIP_CHANGELIST)
     assert response.status_code == 200
     shown = {membership.user.email for membership in response.context["cl"].result_list}
-    assert shown == {"juf.x@example.com", "ict.x@example.com", "directie.x@example.com"}
+    assert shown == {"juf.x@regenboog.nl", "ict.x@regenboog.nl", "directie.x@regenboog.nl"}
     page = html(response)
-    assert "juf.x@example.com" in page
-    assert "juf.y@example.com" not in page
+    assert "juf.x@regenboog.nl" in page
+    assert "juf.y@zonnewijzer.nl" not in page
     other = StaffMembership.objects.get(user=cast.teacher_y)
     assert client.get(change_url(other)).status_code == 404
 
@@ -732,7 +732,11 @@ def test_it_refuses_a_second_membership_at_the_same_school_with_a_form_error(cli
     client.force_login(cast.ict_x)
     response = client.post(
         MEMBERSHIP_ADD,
-        {"email": " Juf.X@Example.com", "school": cast.school_x.pk, "role": StaffRole.SCHOOL_ADMIN},
+        {
+            "email": " Juf.X@Regenboog.NL",
+            "school": cast.school_x.pk,
+            "role": StaffRole.SCHOOL_ADMIN,
+        },
     )
     assert errors(response)["email"] == ["Deze persoon is al medewerker van deze school."]
     roles = StaffMembership.objects.filter(user=cast.teacher_x).values_list("role", flat=True)
@@ -779,7 +783,7 @@ def test_it_refuses_a_parent_at_the_admin_login_like_a_wrong_password(client, ca
 
 
 def test_it_admits_a_teacher_at_the_admin_login(client, cast):
-    response = login(client, " Juf.X@Example.com")
+    response = login(client, " Juf.X@Regenboog.NL")
     assert response.status_code == 302
     assert int(client.session["_auth_user_id"]) == cast.teacher_x.pk
     assert listed_pupils(client, cast.teacher_x) == {"Emma Visser", "Daan Visser"}

@@ -180,7 +180,7 @@ def test_it_refuses_an_invalid_parent_address_and_saves_nothing(teacher, cast, a
         teacher, cast.emma, first_name="Emmy", parent_email_1=address, home_login_enabled=None
     )
     assert not saved(response)
-    assert "Voer een geldig e-mailadres in." in response.content.decode()
+    assert "Dit is geen geldig e-mailadres." in response.content.decode()
     emma = fresh(cast.emma)
     assert emma.first_name == "Emma"
     assert emma.home_login_enabled
@@ -193,7 +193,7 @@ def test_it_shows_the_error_for_an_invalid_second_address_at_that_address(teache
     response = post_change(teacher, cast.emma, parent_email_2="ouder@@example")
     found = errors(response)
     assert "parent_email_1" not in found
-    assert found.get("parent_email_2") == ["Voer een geldig e-mailadres in."]
+    assert found.get("parent_email_2") == ["Dit is geen geldig e-mailadres."]
 
 
 # --- PIN -----------------------------------------------------------------------------------

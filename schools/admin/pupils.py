@@ -11,11 +11,12 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
+from post_office.models import STATUS
 
 from accounts.invitations import tell_parents
 from accounts.models import ParentLink
@@ -74,15 +75,30 @@ class PupilAdmin(ScopedAdmin):
         "enable_home_login",
         "disable_home_login",
         "make_new_pins",
+        "resend_invitations",
         "unlock",
         "export_csv",
     )
-    readonly_fields = ("picture_preview", "secrets_status", "new_pin_button", "lock_status")
+    readonly_fields = (
+        "picture_preview",
+        "parent_status",
+        "secrets_status",
+        "new_pin_button",
+        "lock_status",
+    )
     fieldsets = (
         (None, {"fields": ("picture_preview", "first_name", "infix", "last_name", "group")}),
         (
             _("Thuis inloggen"),
-            {"fields": ("home_login_enabled", "parent_email_1", "parent_email_2")},
+            {
+                "fields": (
+                    "home_login_enabled",
+                    "parent_email_1",
+                    "parent_email_2",
+                    "confirm_addresses",
+                    "parent_status",
+                )
+            },
         ),
         (
             _("Inloggen van het kind"),
@@ -108,7 +124,14 @@ class PupilAdmin(ScopedAdmin):
         return (
             access.pupils_for(user)
             .select_related("group", "school")
-            .prefetch_related(Prefetch("parent_links", ParentLink.objects.select_related("user")))
+            .prefetch_related(
+                Prefetch(
+                    "parent_links",
+                    ParentLink.objects.select_related("user", "message").prefetch_related(
+                        "message__logs"
+                    ),
+                )
+            )
         )
 
     def has_change_permission(self, request, obj=None):
@@ -186,6 +209,35 @@ class PupilAdmin(ScopedAdmin):
             obj.first_name,
         )
 
+    @admin.display(description=_("stand van zaken"))
+    def parent_status(self, obj):
+        links = [] if obj._state.adding else list(obj.parent_links.all())
+        if not links:
+            return _("Nog geen ouderadres.")
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    link.user.email,
+                    message_status(link.message),
+                    _("gekozen") if link.user.has_usable_password() else _("nog niet gekozen"),
+                    _when(link.user.last_login) if link.user.last_login else _("nog nooit"),
+                )
+                for link in links
+            ),
+        )
+        return format_html(
+            '<table class="parent-status"><thead><tr><th scope="col">{}</th><th scope="col">{}'
+            '</th><th scope="col">{}</th><th scope="col">{}</th></tr></thead><tbody>{}</tbody>'
+            "</table>",
+            _("adres"),
+            _("laatste e-mail"),
+            _("wachtwoord"),
+            _("laatst ingelogd"),
+            rows,
+        )
+
     @admin.display(description=_("naam"), ordering="first_name")
     def full_name(self, obj):
         return obj.full_name
@@ -228,7 +280,7 @@ class PupilAdmin(ScopedAdmin):
         if not obj.is_locked:
             return _("niet geblokkeerd")
         return _("geblokkeerd sinds %(when)s na %(count)d foute pogingen") % {
-            "when": timezone.localtime(obj.locked_at).strftime("%d-%m-%Y %H:%M"),
+            "when": _when(obj.locked_at),
             "count": obj.failed_attempts,
         }
 
@@ -290,6 +342,28 @@ class PupilAdmin(ScopedAdmin):
         response["Cache-Control"] = "no-store"
         return response
 
+    @admin.action(description=_("Uitnodiging opnieuw sturen"))
+    def resend_invitations(self, request, queryset):
+        links = [
+            link
+            for pupil in queryset.active()
+            for link in pupil.parent_links.all()
+            if not link.user.has_usable_password()
+        ]
+        tell_parents(links)
+        self.message_user(
+            request,
+            ngettext(
+                "Er staat %(count)d nieuwe uitnodiging klaar. Ouders die al een wachtwoord "
+                "hebben, krijgen geen uitnodiging.",
+                "Er staan %(count)d nieuwe uitnodigingen klaar. Ouders die al een wachtwoord "
+                "hebben, krijgen geen uitnodiging.",
+                len(links),
+            )
+            % {"count": len(links)},
+            messages.SUCCESS,
+        )
+
     @admin.action(description=_("Blokkade opheffen"))
     def unlock(self, request, queryset):
         count = queryset.locked().update(failed_attempts=0, locked_at=None)
@@ -333,6 +407,25 @@ class PupilAdmin(ScopedAdmin):
             ]
             writer.writerow([_spreadsheet_safe(value) for value in row])
         return response
+
+
+def _when(moment) -> str:
+    return timezone.localtime(moment).strftime("%d-%m-%Y %H:%M")
+
+
+def message_status(message) -> str:
+    """What a teacher needs to know about the last e-mail to a parent address."""
+    if message is None:
+        return _("geen")
+    logs = sorted(message.logs.all(), key=lambda log: log.date)
+    error = logs[-1].message if logs and message.status != STATUS.sent else ""
+    if message.status == STATUS.sent:
+        return _("verstuurd op %(when)s") % {"when": _when(message.last_updated)}
+    if message.status == STATUS.failed:
+        return _("mislukt: %(error)s") % {"error": error}
+    if message.status == STATUS.requeued:
+        return _("nog niet verstuurd, wordt opnieuw geprobeerd (%(error)s)") % {"error": error}
+    return _("nog niet verstuurd (in de wachtrij)")
 
 
 def _parent_message(link: ParentLink) -> str:
