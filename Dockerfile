@@ -1,5 +1,7 @@
-# Thuisportaal: one image for the web tier. Run migrations as a release step:
+# Thuisportaal: one image for the web tier and the mail worker. Per release:
 #   docker run --env-file prod.env thuisportaal python manage.py migrate --noinput
+# and, beside the web containers, exactly one worker that sends the outbox:
+#   docker run --env-file prod.env thuisportaal python manage.py mail_worker
 FROM python:3.13-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

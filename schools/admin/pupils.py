@@ -2,52 +2,33 @@
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import admin, messages
 from django.db.models import Prefetch
-from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
-from post_office.models import STATUS
 
 from accounts.invitations import tell_parents
 from accounts.models import ParentLink
 from schools import access
+from schools.admin.pupil_display import (
+    StatusFilter,
+    local_time,
+    message_status,
+    parent_saved_message,
+    pupils_csv,
+)
 from schools.admin.scoping import ScopedAdmin
 from schools.forms import PICTURE_FIELDS, PupilAdminForm
 from schools.models import Pupil
 
 #: One Argon2 hash per PIN: a class at a time keeps the request short.
 MAX_NEW_PINS = 60
-
-
-class StatusFilter(admin.SimpleListFilter):
-    title = _("status")
-    parameter_name = "status"
-
-    def lookups(self, request, model_admin):
-        return [
-            ("active", _("op school")),
-            ("locked", _("geblokkeerd")),
-            ("left", _("vertrokken")),
-        ]
-
-    def queryset(self, request, queryset):
-        if self.value() == "active":
-            return queryset.active()
-        if self.value() == "locked":
-            return queryset.locked()
-        if self.value() == "left":
-            return queryset.filter(left_on__isnull=False)
-        return queryset
 
 
 @admin.register(Pupil)
@@ -183,7 +164,7 @@ class PupilAdmin(ScopedAdmin):
         # Queued in this same transaction: saved address and e-mail stand or fall together.
         tell_parents(new_links)
         for link in new_links:
-            self.message_user(request, _parent_message(link), messages.SUCCESS)
+            self.message_user(request, parent_saved_message(link), messages.SUCCESS)
         if form.cleaned_data.get("new_pin"):
             self.message_user(
                 request,
@@ -222,7 +203,7 @@ class PupilAdmin(ScopedAdmin):
                     link.user.email,
                     message_status(link.message),
                     _("gekozen") if link.user.has_usable_password() else _("nog niet gekozen"),
-                    _when(link.user.last_login) if link.user.last_login else _("nog nooit"),
+                    local_time(link.user.last_login) if link.user.last_login else _("nog nooit"),
                 )
                 for link in links
             ),
@@ -280,7 +261,7 @@ class PupilAdmin(ScopedAdmin):
         if not obj.is_locked:
             return _("niet geblokkeerd")
         return _("geblokkeerd sinds %(when)s na %(count)d foute pogingen") % {
-            "when": _when(obj.locked_at),
+            "when": local_time(obj.locked_at),
             "count": obj.failed_attempts,
         }
 
@@ -380,64 +361,4 @@ class PupilAdmin(ScopedAdmin):
 
     @admin.action(description=_("Exporteren als CSV"))
     def export_csv(self, request, queryset):
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="leerlingen.csv"'
-        response.write("\ufeff")  # so that Excel reads the file as UTF-8
-        writer = csv.writer(response, delimiter=";")
-        writer.writerow(
-            [
-                "voornaam",
-                "tussenvoegsel",
-                "achternaam",
-                "groep",
-                "thuis inloggen",
-                "ouder 1",
-                "ouder 2",
-            ]
-        )
-        for pupil in queryset:
-            parents = [link.user.email for link in pupil.parent_links.all()]
-            row = [
-                pupil.first_name,
-                pupil.infix,
-                pupil.last_name,
-                pupil.group.name,
-                "ja" if pupil.home_login_enabled else "nee",
-                *[*parents, "", ""][:2],
-            ]
-            writer.writerow([_spreadsheet_safe(value) for value in row])
-        return response
-
-
-def _when(moment) -> str:
-    return timezone.localtime(moment).strftime("%d-%m-%Y %H:%M")
-
-
-def message_status(message) -> str:
-    """What a teacher needs to know about the last e-mail to a parent address."""
-    if message is None:
-        return _("geen")
-    logs = sorted(message.logs.all(), key=lambda log: log.date)
-    error = logs[-1].message if logs and message.status != STATUS.sent else ""
-    if message.status == STATUS.sent:
-        return _("verstuurd op %(when)s") % {"when": _when(message.last_updated)}
-    if message.status == STATUS.failed:
-        return _("mislukt: %(error)s") % {"error": error}
-    if message.status == STATUS.requeued:
-        return _("nog niet verstuurd, wordt opnieuw geprobeerd (%(error)s)") % {"error": error}
-    return _("nog niet verstuurd (in de wachtrij)")
-
-
-def _parent_message(link: ParentLink) -> str:
-    if link.user.has_usable_password():
-        return _(
-            "%(email)s heeft al een account: er gaat een korte melding dat %(child)s is toegevoegd."
-        ) % {"email": link.user.email, "child": link.pupil.first_name}
-    return _(
-        "Er staat een uitnodiging klaar voor %(email)s met een link om een wachtwoord te kiezen."
-    ) % {"email": link.user.email}
-
-
-def _spreadsheet_safe(value: str) -> str:
-    # A cell starting with one of these is run as a formula by spreadsheet programs.
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+        return pupils_csv(queryset)
