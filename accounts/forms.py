@@ -49,8 +49,8 @@ class ThrottledLoginMixin:
 
 _LOGIN_FAILED = _(
     "Dit e-mailadres en wachtwoord horen niet bij elkaar. Let op hoofdletters in het "
-    "wachtwoord. Nog geen wachtwoord, of kwijt? Kies hieronder \u201cGebruikersnaam of "
-    "wachtwoord vergeten\u201d."
+    "wachtwoord. Nog geen wachtwoord, of kwijt? Kies hieronder 'Gebruikersnaam of "
+    "wachtwoord vergeten'."
 )
 
 
@@ -87,4 +87,4 @@ class NewPasswordForm(SetPasswordForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["new_password1"].label = _("Nieuw wachtwoord")
-        self.fields["new_password2"].label = _("Nieuw wachtwoord nog een keer")
+        self.fields["new_password2"].label = _("Herhaal het nieuwe wachtwoord")

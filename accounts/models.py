@@ -224,8 +224,8 @@ class PasswordRequest(models.Model):
     handled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = _("aanvraag nieuw wachtwoord")
-        verbose_name_plural = _("aanvragen nieuw wachtwoord")
+        verbose_name = _("aanvraag voor een nieuw wachtwoord")
+        verbose_name_plural = _("wachtwoordaanvragen")
 
     def __str__(self):
         return self.email

@@ -74,7 +74,8 @@ def forgot_password(request):
     if form.is_valid():
         # The same page and the same single write for every address: see invitations.py.
         request_new_password(form.cleaned_data["email"])
-        return render(request, "accounts/forgot_sent.html")
+        minutes = round(settings.RESET_LINK_LIFETIME.total_seconds() / 60)
+        return render(request, "accounts/forgot_sent.html", {"minutes": minutes})
     return render(request, "accounts/forgot.html", {"form": form})
 
 

@@ -59,8 +59,10 @@ class PupilAdminForm(forms.ModelForm):
         "invalid_address_suggestion": _(
             "Dit is geen geldig e-mailadres. Bedoelt u %(suggestion)s?"
         ),
-        "did_you_mean": _("Bedoelt u %(suggestion)s?"),
-        "confirm_help": _("Klopt het adres toch precies zo? Vink dit aan en sla opnieuw op."),
+        "did_you_mean": _(
+            "Bedoelt u %(suggestion)s? Klopt het adres toch, vink dan hieronder 'Toch opslaan "
+            "zoals ingevuld' aan."
+        ),
         "duplicate_key": _("Een andere leerling van deze school heeft deze sleutel al."),
     }
 
@@ -202,9 +204,7 @@ class PupilAdminForm(forms.ModelForm):
                 self.add_error(name, ValidationError(message, code=hint.code))
                 warned = True
         if warned:
-            field = self.fields["confirm_addresses"]
-            field.widget = forms.CheckboxInput()
-            field.help_text = self.error_messages["confirm_help"]
+            self.fields["confirm_addresses"].widget = forms.CheckboxInput()
 
     def clean(self):
         cleaned = super().clean()

@@ -130,3 +130,28 @@ def reset_language():
     """A request in English must not leave the next test speaking English."""
     yield
     translation.deactivate()
+
+
+#: Where e-mailed links must point, whatever host a request came in on.
+SITE_URL = "https://thuis.example.nl"
+
+
+@pytest.fixture
+def site_url(settings) -> str:
+    settings.SITE_URL = SITE_URL
+    return SITE_URL
+
+
+@pytest.fixture
+def teacher(client, cast):
+    """A client logged in as teacher X (groups 5 and 2 of school X: Emma and Daan)."""
+    client.force_login(cast.teacher_x)
+    return client
+
+
+@pytest.fixture
+def mail_server_down(settings):
+    """Until the test sets ``settings.MAILERS = LOCMEM_MAILERS``, sending fails."""
+    from tests.helpers import unreachable_mailers
+
+    settings.MAILERS = unreachable_mailers()

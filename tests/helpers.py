@@ -1,10 +1,14 @@
-"""Helpers shared by the admin tests: URLs, re-submitting a change form, running actions."""
+"""Helpers shared by the tests: the admin (URLs, change forms, actions), e-mail and parents."""
 
 from __future__ import annotations
 
+import io
 import re
+import socket
+from urllib.parse import urlsplit
 
 from django import forms
+from django.core.management import call_command
 from django.db.models import Model
 from django.urls import reverse
 
@@ -90,3 +94,99 @@ def option_values(page: str, name: str) -> set[str]:
 def ids(*objs: Model) -> set[str]:
     """Primary keys as the admin writes them in URLs, forms and JSON (UUID strings)."""
     return {str(obj.pk) for obj in objs}
+
+
+# --- e-mail: the outbox, links in messages, the mail worker --------------------------------
+
+#: A set-password link as it appears in an e-mail (plain text or HTML).
+SET_PASSWORD_LINK = re.compile(r"https?://[^\s\"'<>]+/wachtwoord/[\w-]+/")
+LOCMEM_MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+
+
+def queued_to(address: str) -> list:
+    """The post_office messages (queued, sent or failed) to exactly this one address."""
+    from post_office.models import Email
+
+    return [email for email in Email.objects.order_by("pk") if email.to == [address]]
+
+
+def only_message_to(address: str):
+    messages = queued_to(address)
+    assert len(messages) == 1, [message.subject for message in messages]
+    return messages[0]
+
+
+def link_in(text: str) -> str:
+    """The one set-password link in a message body (it may be written there twice)."""
+    links = set(SET_PASSWORD_LINK.findall(text))
+    assert len(links) == 1, links
+    return links.pop()
+
+
+def path_of(url: str) -> str:
+    """The part of a link the test client requests."""
+    return urlsplit(url).path
+
+
+def sent_to(address: str) -> list:
+    """Messages that reached the (locmem) mail server for this address."""
+    from django.core import mail
+
+    return [message for message in mail.outbox if address in message.to]
+
+
+def run_mail_worker() -> str:
+    """One round of ``manage.py mail_worker``: forgot-password requests, then the outbox."""
+    out = io.StringIO()
+    call_command("mail_worker", "--once", stdout=out)
+    return out.getvalue()
+
+
+def closed_port() -> int:
+    """A local TCP port nothing listens on, so a connection to it is refused at once."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def unreachable_mailers() -> dict:
+    """MAILERS for an SMTP server that is down (see the ``mail_server_down`` fixture)."""
+    return {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": closed_port(), "timeout": 2},
+        }
+    }
+
+
+# --- parents: setting a password, logging in -----------------------------------------------
+
+
+def choose_password(client, link: str, password: str, again: str | None = None):
+    """Submit the set-password form behind an e-mailed link."""
+    return client.post(
+        path_of(link),
+        {"new_password1": password, "new_password2": password if again is None else again},
+    )
+
+
+def log_in(client, address: str, password: str, **data):
+    """Log in at the home page the way a parent does; ``data`` adds fields or headers."""
+    return client.post("/", {"username": address, "password": password, **data})
+
+
+def form_errors(response) -> list[str]:
+    """Every error message of the form on a parent page (``context["form"]``)."""
+    form = response.context["form"]
+    return [message for messages in form.errors.values() for message in messages]
+
+
+def parent_status(page: str, address: str) -> tuple[str, str, str]:
+    """(last e-mail, password, last login) for ``address`` on a pupil's admin page."""
+    row = re.search(
+        rf"<tr><td>{re.escape(address)}</td><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>",
+        page,
+        re.S,
+    )
+    assert row, f"no status row for {address}"
+    return row.group(1), row.group(2), row.group(3)

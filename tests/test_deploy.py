@@ -8,6 +8,7 @@ look at what a browser would get.
 from __future__ import annotations
 
 import http.client
+import re
 import os
 import secrets
 import socket
@@ -180,7 +181,7 @@ def test_it_sets_secure_host_only_cookies(server):
 
 def test_it_serves_collected_static_files_with_long_caching(server):
     response, body = get(server, "/", HTTPS)
-    stylesheet = body.decode().split('href="')[1].split('"')[0]
+    stylesheet = re.search(r'href="(/static/css/portal\.[^"]+)"', body.decode()).group(1)
     assert stylesheet.startswith("/static/css/portal.") and stylesheet != "/static/css/portal.css"
     response, _body = get(server, stylesheet, HTTPS)
     assert response.status == 200

@@ -56,7 +56,8 @@ def message_status(message) -> str:
 def parent_saved_message(link: ParentLink) -> str:
     if link.user.has_usable_password():
         return _(
-            "%(email)s heeft al een account: er gaat een korte melding dat %(child)s is toegevoegd."
+            "%(email)s heeft al een account en krijgt een korte melding dat %(child)s is "
+            "toegevoegd."
         ) % {"email": link.user.email, "child": link.pupil.first_name}
     return _(
         "Er staat een uitnodiging klaar voor %(email)s met een link om een wachtwoord te kiezen."

@@ -323,7 +323,7 @@ class PupilAdmin(ScopedAdmin):
         response["Cache-Control"] = "no-store"
         return response
 
-    @admin.action(description=_("Uitnodiging opnieuw sturen"))
+    @admin.action(description=_("Uitnodigingen opnieuw sturen"))
     def resend_invitations(self, request, queryset):
         links = [
             link
