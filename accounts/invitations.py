@@ -39,6 +39,23 @@ def tell_parent(link: ParentLink) -> Email:
     return message
 
 
+def invite_staff(membership) -> Email | None:
+    """A new staff member without a password gets a link to choose one."""
+    user = membership.user
+    if user.has_usable_password():
+        return None
+    _link, token = PasswordLink.issue(user, PasswordLink.Purpose.INVITATION)
+    context = {
+        "email": user.email,
+        "school": membership.school.name,
+        "role": membership.get_role_display(),
+        "link": absolute_url("set-password", token),
+        "days": _days(settings.INVITATION_LINK_LIFETIME),
+        "admin_url": absolute_url("admin:index"),
+    }
+    return queue("staff-invitation", user.email, context)
+
+
 @transaction.atomic
 def tell_parents(links: Iterable[ParentLink]) -> list[Email]:
     return [tell_parent(link) for link in links]

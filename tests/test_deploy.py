@@ -8,8 +8,8 @@ look at what a browser would get.
 from __future__ import annotations
 
 import http.client
-import re
 import os
+import re
 import secrets
 import socket
 import subprocess

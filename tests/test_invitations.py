@@ -217,9 +217,10 @@ def test_it_resends_invitations_only_to_addresses_without_a_password(teacher, ca
     assert old == first
     assert ParentLink.objects.get(pupil=cast.emma, slot=2).message == new
 
-    old_link, new_link = SET_PASSWORD_LINK.search(old.message)[0], SET_PASSWORD_LINK.search(
-        new.message
-    )[0]
+    old_link, new_link = (
+        SET_PASSWORD_LINK.search(old.message)[0],
+        SET_PASSWORD_LINK.search(new.message)[0],
+    )
     assert old_link != new_link
     # Both work until a password is set through either of them.
     assert teacher.get(path_of(old_link)).status_code == 200
@@ -290,9 +291,7 @@ def test_it_shows_a_failure_with_the_error_when_the_tries_run_out(
     assert status_on_page(teacher, cast.emma, NEW)[0] == f"mislukt: {error}"
 
 
-def test_it_shows_whether_a_password_was_chosen_and_the_last_login(
-    teacher, cast, time_machine
-):
+def test_it_shows_whether_a_password_was_chosen_and_the_last_login(teacher, cast, time_machine):
     time_machine.move_to(datetime(2025, 3, 10, 19, 5, tzinfo=AMSTERDAM), tick=False)
     assert saved(post_change(teacher, cast.emma, parent_email_2=NEW))
     link = SET_PASSWORD_LINK.search(only_message_to(NEW).message)[0]

@@ -7,6 +7,7 @@ from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from accounts.invitations import invite_staff
 from schools import access
 from schools.admin.scoping import ScopedAdmin
 from schools.forms import StaffMembershipForm
@@ -117,6 +118,19 @@ class StaffMembershipAdmin(ScopedAdmin):
         if db_field.name == "groups":
             kwargs["queryset"] = access.groups_of_managed_schools(request.user)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change and invite_staff(obj):
+            self.message_user(
+                request,
+                _(
+                    "Er staat een e-mail klaar voor %(email)s met een link om een wachtwoord "
+                    "te kiezen."
+                )
+                % {"email": obj.user.email},
+                messages.SUCCESS,
+            )
 
     def get_readonly_fields(self, request, obj=None):
         # A membership stays at its school; someone who moves school gets a new one.
