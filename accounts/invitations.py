@@ -61,6 +61,20 @@ def tell_parents(links: Iterable[ParentLink]) -> list[Email]:
     return [tell_parent(link) for link in links]
 
 
+def tell_waiting_parents(pupils) -> list[ParentLink]:
+    """Tell every parent not yet told about a child whose home login is on.
+
+    An address saved while home login is off waits: the invitation says home login is on.
+    """
+    links = list(
+        ParentLink.objects.filter(
+            pupil__in=pupils, pupil__home_login_enabled=True, message__isnull=True
+        ).select_related("user", "pupil__school")
+    )
+    tell_parents(links)
+    return links
+
+
 def request_new_password(email: str) -> None:
     """Record a "forgot password" request; the mail worker decides what to send.
 

@@ -14,19 +14,24 @@ LONGEST_RETRY = timedelta(hours=1)
 
 def deliver() -> tuple[int, int, int]:
     """Send what is due; returns (sent, failed for good, to be retried)."""
+    started = timezone.now()
     sent, failed, requeued = mail.send_queued(processes=1)
     if requeued:
-        back_off()
+        back_off(started)
     return sent, failed, requeued
 
 
-def back_off() -> None:
+def back_off(since) -> None:
     """post_office retries at a fixed interval; wait longer after every failed try instead.
 
     A mail server that is down for hours then gets a handful of tries, not hundreds, and
     the messages stay queued until it answers again (see POST_OFFICE["MAX_RETRIES"]).
     """
     now = timezone.now()
-    for email in Email.objects.filter(status=STATUS.requeued, number_of_retries__gt=0):
+    # Only the messages that failed in this round; waiting ones keep their turn.
+    failed_now = Email.objects.filter(
+        status=STATUS.requeued, number_of_retries__gt=0, last_updated__gte=since
+    )
+    for email in failed_now:
         pause = min(LONGEST_RETRY, FIRST_RETRY * 2 ** (email.number_of_retries - 1))
         Email.objects.filter(pk=email.pk).update(scheduled_time=now + pause)

@@ -63,3 +63,9 @@ def record_failure(address: str) -> None:
 
 def clear(address: str) -> None:
     LoginThrottle.objects.filter(key=normalize_email(address)).delete()
+
+
+def forget_old() -> int:
+    """Housekeeping for the mail worker: counts nobody can be held to any more."""
+    stale = timezone.now() - FORGET_AFTER - MAX_WAIT
+    return LoginThrottle.objects.filter(last_failure_at__lt=stale).delete()[0]

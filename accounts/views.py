@@ -102,4 +102,6 @@ def set_password(request, token):
         throttle.clear(user.email)
         queue("password-changed", user.email, {"email": user.email})
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    if user.is_staff and not user.parent_links.exists():
+        return redirect("admin:index")
     return redirect("children")

@@ -149,7 +149,9 @@ def test_it_links_an_address_with_spaces_and_capitals_to_the_normalised_account(
 
 def test_it_creates_a_new_account_under_the_normalised_address(teacher, cast):
     assert saved(post_change(teacher, cast.emma, parent_email_2=" Nieuw@Example.NL "))
-    assert saved(post_change(teacher, cast.daan, parent_email_2="NIEUW@example.nl"))
+    assert saved(
+        post_change(teacher, cast.daan, parent_email_2="NIEUW@example.nl", home_login_enabled="on")
+    )
     parent = User.objects.get(email="nieuw@example.nl")
     assert set(parent.parent_links.values_list("pupil", flat=True)) == {cast.emma.pk, cast.daan.pk}
     assert len(queued_to("nieuw@example.nl")) == 2
@@ -184,12 +186,13 @@ def test_it_queues_nothing_and_creates_no_account_when_the_save_fails(teacher, c
 
 
 def test_it_writes_a_school_name_with_an_apostrophe_plainly_in_the_subject(teacher, cast):
-    # Bug: emails/invitation-subject.txt and child-added-subject.txt are rendered with
-    # autoescaping on (only the -body.txt templates say {% autoescape off %}), so a school
-    # called "'t Kompas" or "Jan & Paulus" reaches the parent as "&#x27;t Kompas".
+    # Subjects and plain-text bodies are not HTML: Dutch school names such as "'t Kompas"
+    # must not reach the parent as "&#x27;t Kompas" (the subject templates once escaped them).
     School.objects.filter(pk=cast.school_x.pk).update(name="Basisschool 't Kompas & Co")
     assert saved(post_change(teacher, cast.emma, parent_email_2=NEW))
-    assert saved(post_change(teacher, cast.daan, parent_email_2=cast.parent_b.email))
+    assert saved(
+        post_change(teacher, cast.daan, parent_email_2=cast.parent_b.email, home_login_enabled="on")
+    )
 
     invitation = only_message_to(NEW)
     assert invitation.subject == (

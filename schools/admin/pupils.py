@@ -13,7 +13,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from accounts.invitations import tell_parents
+from accounts.invitations import tell_parents, tell_waiting_parents
 from accounts.models import ParentLink
 from schools import access
 from schools.admin.pupil_display import (
@@ -162,9 +162,23 @@ class PupilAdmin(ScopedAdmin):
         super().save_model(request, obj, form, change)
         new_links = form.save_parent_links()
         # Queued in this same transaction: saved address and e-mail stand or fall together.
-        tell_parents(new_links)
-        for link in new_links:
+        told = []
+        if obj.home_login_enabled and "home_login_enabled" in form.changed_data:
+            told = tell_waiting_parents([obj])  # also addresses saved while it was off
+        elif obj.home_login_enabled:
+            tell_parents(new_links)
+            told = new_links
+        for link in told:
             self.message_user(request, parent_saved_message(link), messages.SUCCESS)
+        if new_links and not obj.home_login_enabled:
+            self.message_user(
+                request,
+                _(
+                    "Het adres is opgeslagen. De ouder krijgt de uitnodiging zodra thuis "
+                    "inloggen aan staat."
+                ),
+                messages.INFO,
+            )
         if form.cleaned_data.get("new_pin"):
             self.message_user(
                 request,
@@ -269,7 +283,11 @@ class PupilAdmin(ScopedAdmin):
 
     @admin.action(description=_("Thuis inloggen aanzetten"))
     def enable_home_login(self, request, queryset):
+        switched = list(
+            queryset.active().filter(home_login_enabled=False).values_list("pk", flat=True)
+        )
         count = queryset.active().update(home_login_enabled=True)
+        tell_waiting_parents(switched)
         self.message_user(
             request,
             ngettext(
@@ -327,7 +345,7 @@ class PupilAdmin(ScopedAdmin):
     def resend_invitations(self, request, queryset):
         links = [
             link
-            for pupil in queryset.active()
+            for pupil in queryset.active().filter(home_login_enabled=True)
             for link in pupil.parent_links.all()
             if not link.user.has_usable_password()
         ]
@@ -336,9 +354,9 @@ class PupilAdmin(ScopedAdmin):
             request,
             ngettext(
                 "Er staat %(count)d nieuwe uitnodiging klaar. Ouders die al een wachtwoord "
-                "hebben, krijgen geen uitnodiging.",
+                "hebben en leerlingen zonder thuis inloggen krijgen er geen.",
                 "Er staan %(count)d nieuwe uitnodigingen klaar. Ouders die al een wachtwoord "
-                "hebben, krijgen geen uitnodiging.",
+                "hebben en leerlingen zonder thuis inloggen krijgen er geen.",
                 len(links),
             )
             % {"count": len(links)},

@@ -8,6 +8,7 @@ import time
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+from accounts import throttle
 from accounts.invitations import handle_password_requests
 from accounts.outbox import deliver
 
@@ -29,6 +30,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, self._stop)
         while self.running:
             close_old_connections()
+            throttle.forget_old()
             links = handle_password_requests()
             sent, failed, requeued = deliver()
             if links or sent or failed or requeued:
