@@ -29,7 +29,6 @@ class Command(BaseCommand):
         self.running = True
         signal.signal(signal.SIGTERM, self._stop)
         while self.running:
-            close_old_connections()
             throttle.forget_old()
             links = handle_password_requests()
             sent, failed, requeued = deliver()
@@ -41,6 +40,8 @@ class Command(BaseCommand):
             if once:
                 break
             time.sleep(interval)
+            # A long-running process must not hold on to a broken or stale connection.
+            close_old_connections()
 
     def _stop(self, *args):
         self.running = False
