@@ -10,5 +10,7 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 max_requests = 2000
 max_requests_jitter = 200
 accesslog = "-"
+# Set-password links carry a secret in the path: the access log shows it masked.
+logger_class = "basispoort.lib.gunicorn.MaskingLogger"
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

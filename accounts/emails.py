@@ -24,7 +24,12 @@ def absolute_url(name: str, *args) -> str:
 
 def queue(name: str, to: str, context: dict, *, urgent: bool = False) -> Email:
     """Render ``emails/<name>-subject.txt``, ``-body.txt`` and ``-body.html`` and queue them."""
-    context = {"site_url": settings.SITE_URL, "home_url": absolute_url("home"), **context}
+    context = {
+        "site_url": settings.SITE_URL,
+        "home_url": absolute_url("home"),
+        "admin_url": absolute_url("admin:index"),
+        **context,
+    }
     with translation.override(settings.LANGUAGE_CODE):
         subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
         text = render_to_string(f"emails/{name}-body.txt", context)

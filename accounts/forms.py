@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
+from django.contrib.auth.password_validation import UserAttributeSimilarityValidator
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -43,7 +44,9 @@ class ThrottledLoginMixin:
             if address and self.cleaned_data.get("password"):
                 throttle.record_failure(address)
             raise
-        throttle.clear(address)
+        # Only a correct password clears the count (a blank one never reaches authenticate).
+        if self.user_cache is not None:
+            throttle.clear(address)
         return cleaned
 
 
@@ -78,7 +81,17 @@ class ForgotPasswordForm(forms.Form):
     )
 
     def clean_email(self):
-        return normalize_email(self.cleaned_data["email"])
+        email = normalize_email(self.cleaned_data["email"])
+        if len(email) > 254:  # lower-casing can lengthen a few characters
+            raise ValidationError(_("Dit e-mailadres is te lang."), code="too_long")
+        return email
+
+
+class SimilarityValidator(UserAttributeSimilarityValidator):
+    """Django's check, with a message that reads naturally in Dutch."""
+
+    def get_error_message(self):
+        return _("Het wachtwoord lijkt te veel op uw e-mailadres of naam.")
 
 
 class NewPasswordForm(SetPasswordForm):

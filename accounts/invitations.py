@@ -51,7 +51,6 @@ def invite_staff(membership) -> Email | None:
         "role": membership.get_role_display(),
         "link": absolute_url("set-password", token),
         "days": _days(settings.INVITATION_LINK_LIFETIME),
-        "admin_url": absolute_url("admin:index"),
     }
     return queue("staff-invitation", user.email, context)
 
@@ -61,14 +60,25 @@ def tell_parents(links: Iterable[ParentLink]) -> list[Email]:
     return [tell_parent(link) for link in links]
 
 
-def tell_waiting_parents(pupils) -> list[ParentLink]:
-    """Tell every parent not yet told about a child whose home login is on.
+def tell_waiting_parents(pupils, only=None) -> list[ParentLink]:
+    """Tell every parent not yet told about a child who can log in at home now.
 
-    An address saved while home login is off waits: the invitation says home login is on.
+    An address saved while home login is off (for the pupil or the whole school) waits: the
+    invitation says home login is on. ``only`` limits this to the given links.
     """
+    waiting = (
+        ParentLink.objects.filter(pk__in=[link.pk for link in only])
+        if only is not None
+        else ParentLink.objects
+    )
     links = list(
-        ParentLink.objects.filter(
-            pupil__in=pupils, pupil__home_login_enabled=True, message__isnull=True
+        waiting.filter(
+            pupil__in=pupils,
+            pupil__home_login_enabled=True,
+            pupil__left_on__isnull=True,
+            pupil__school__home_login_allowed=True,
+            pupil__school__network_environment="",
+            message__isnull=True,
         ).select_related("user", "pupil__school")
     )
     tell_parents(links)
@@ -93,6 +103,14 @@ def handle_password_requests() -> int:
     now = timezone.now()
     for request in PasswordRequest.objects.filter(handled_at__isnull=True).order_by("pk")[:200]:
         with transaction.atomic():
+            # A second worker (say, during a rolling deploy) skips what this one holds.
+            request = (
+                PasswordRequest.objects.select_for_update(skip_locked=True)
+                .filter(pk=request.pk, handled_at__isnull=True)
+                .first()
+            )
+            if request is None:
+                continue
             user = User.objects.filter(email=request.email, is_active=True).first()
             if user is not None and _has_a_reason_to_log_in(user):
                 _link, token = PasswordLink.issue(user, PasswordLink.Purpose.RESET)

@@ -68,6 +68,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text=_("Zet dit uit in plaats van het account te verwijderen."),
     )
     date_joined = models.DateTimeField(_("aangemaakt op"), default=timezone.now)
+    last_home_login = models.DateTimeField(_("laatst thuis ingelogd"), null=True, blank=True)
 
     objects = UserManager()
 
@@ -93,7 +94,11 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def save(self, *args, **kwargs):
         self.email = normalize_email(self.email)
+        password_changed = self._password is not None
         super().save(*args, **kwargs)
+        if password_changed:
+            # However the password was set (link, admin, command): no old link works.
+            PasswordLink.spend_all(self)
 
     @cached_property
     def is_staff(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from django.utils import timezone
@@ -18,7 +19,28 @@ def deliver() -> tuple[int, int, int]:
     sent, failed, requeued = mail.send_queued(processes=1)
     if requeued:
         back_off(started)
+    if sent:
+        forget_links(started)
     return sent, failed, requeued
+
+
+_LINK = re.compile(r"(/wachtwoord/)[A-Za-z0-9_-]+/")
+
+
+def forget_links(since) -> None:
+    """Once delivered, a message's set-password link is of no use in the outbox table.
+
+    Operators read the outbox in the admin and it ends up in backups; a link that still
+    works must not be readable there.
+    """
+    delivered = Email.objects.filter(
+        status=STATUS.sent, last_updated__gte=since, message__contains="/wachtwoord/"
+    )
+    for email in delivered:
+        Email.objects.filter(pk=email.pk).update(
+            message=_LINK.sub(r"\1…/", email.message),
+            html_message=_LINK.sub(r"\1…/", email.html_message),
+        )
 
 
 def back_off(since) -> None:

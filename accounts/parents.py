@@ -9,7 +9,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import ParentLink, User, normalize_email
+from accounts.models import ParentLink, PasswordLink, User, normalize_email
 
 MAX_PARENTS = 2
 
@@ -35,20 +35,28 @@ def set_parent_emails(pupil, emails: Iterable[str | None]) -> list[ParentLink]:
     Returns the links that are new, so that their addresses can be told about the child.
     """
     wanted = {
-        slot: User.objects.for_email(email)
+        User.objects.for_email(email): slot
         for slot, email in enumerate(clean_parent_emails(emails), start=1)
     }
     # Two teachers saving the same pupil at once take turns instead of clashing.
     type(pupil).objects.select_for_update().filter(pk=pupil.pk).exists()
-    current = {link.slot: link for link in pupil.parent_links.select_related("user")}
-    stale = [
-        link.pk
-        for slot, link in current.items()
-        if slot not in wanted or wanted[slot].pk != link.user_id
-    ]
-    ParentLink.objects.filter(pk__in=stale).delete()
+    current = {link.user: link for link in pupil.parent_links.select_related("user")}
+    # A parent who only moves to the other slot keeps the link and what they were told.
+    moved = [link for user, link in current.items() if wanted.get(user, link.slot) != link.slot]
+    gone = [user for user in current if user not in wanted]
+    ParentLink.objects.filter(
+        pk__in=[current[user].pk for user in gone] + [m.pk for m in moved]
+    ).delete()
+    for link in moved:
+        ParentLink.objects.create(
+            pupil=pupil, user=link.user, slot=wanted[link.user], message=link.message
+        )
+    for user in gone:
+        if not user.parent_links.exists() and not user.memberships.exists():
+            # A removed or corrected address has no reason left to choose a password.
+            PasswordLink.spend_all(user)
     return [
         ParentLink.objects.create(pupil=pupil, user=user, slot=slot)
-        for slot, user in wanted.items()
-        if slot not in current or current[slot].pk in stale
+        for user, slot in wanted.items()
+        if user not in current
     ]

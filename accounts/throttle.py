@@ -27,10 +27,15 @@ MAX_WAIT = timedelta(minutes=15)
 FORGET_AFTER = timedelta(hours=1)
 
 
+def _key(address: str) -> str:
+    # Lower-casing can lengthen some characters; the column holds 254.
+    return normalize_email(address)[:254]
+
+
 def wait_for(address: str) -> timedelta | None:
     """How long this address must still wait before a try, or None."""
     blocked_until = (
-        LoginThrottle.objects.filter(key=normalize_email(address))
+        LoginThrottle.objects.filter(key=_key(address))
         .values_list("blocked_until", flat=True)
         .first()
     )
@@ -50,7 +55,7 @@ def _wait_after(failures: int) -> timedelta | None:
 def record_failure(address: str) -> None:
     now = timezone.now()
     throttle, _created = LoginThrottle.objects.select_for_update().get_or_create(
-        key=normalize_email(address), defaults={"last_failure_at": now}
+        key=_key(address), defaults={"last_failure_at": now}
     )
     if now - throttle.last_failure_at > FORGET_AFTER:
         throttle.failures = 0
@@ -62,7 +67,7 @@ def record_failure(address: str) -> None:
 
 
 def clear(address: str) -> None:
-    LoginThrottle.objects.filter(key=normalize_email(address)).delete()
+    LoginThrottle.objects.filter(key=_key(address)).delete()
 
 
 def forget_old() -> int:

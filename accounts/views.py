@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth import login, logout
 from django.db import transaction
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -44,7 +45,9 @@ def home(request):
         initial={"username": remembered, "remember": bool(remembered)},
     )
     if form.is_valid():
-        login(request, form.get_user())  # also gives the session a new key
+        user = form.get_user()
+        login(request, user)  # also gives the session a new key
+        type(user).objects.filter(pk=user.pk).update(last_home_login=timezone.now())
         response = redirect(_next_url(request) or "children")
         if form.cleaned_data["remember"]:
             response.set_cookie(
@@ -87,20 +90,20 @@ def set_password(request, token):
     if request.method != "POST":
         link = PasswordLink.find(token)
         if link is None:
-            return render(request, "accounts/link_invalid.html", status=410)
+            return render(request, "accounts/link_invalid.html")
         form = NewPasswordForm(link.user)
         return render(request, "accounts/set_password.html", {"form": form, "link": link})
     with transaction.atomic():
         link = PasswordLink.find(token, for_update=True)
         if link is None:
-            return render(request, "accounts/link_invalid.html", status=410)
+            return render(request, "accounts/link_invalid.html")
         form = NewPasswordForm(link.user, request.POST)
         if not form.is_valid():
             return render(request, "accounts/set_password.html", {"form": form, "link": link})
         user = form.save()  # a new password hash also ends the account's other sessions
         PasswordLink.spend_all(user)
         throttle.clear(user.email)
-        queue("password-changed", user.email, {"email": user.email})
+        queue("password-changed", user.email, {"email": user.email, "staff": user.is_staff})
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     if user.is_staff and not user.parent_links.exists():
         return redirect("admin:index")

@@ -27,6 +27,13 @@ class SecretInput(forms.TextInput):
         return None
 
 
+class BlankHiddenInput(forms.HiddenInput):
+    """Sent back empty every time, so an earlier "save anyway" never carries over."""
+
+    def format_value(self, value):
+        return None
+
+
 def _picture_field(position: int) -> forms.ChoiceField:
     return forms.ChoiceField(
         label=format_lazy(_("Plaatje {n}"), n=position),
@@ -82,7 +89,7 @@ class PupilAdminForm(forms.ModelForm):
     confirm_addresses = forms.BooleanField(
         label=_("Toch opslaan zoals ingevuld"),
         required=False,
-        widget=forms.HiddenInput,
+        widget=BlankHiddenInput,
     )
     new_pin = forms.RegexField(
         label=_("Nieuwe pincode"),
@@ -204,7 +211,10 @@ class PupilAdminForm(forms.ModelForm):
                 self.add_error(name, ValidationError(message, code=hint.code))
                 warned = True
         if warned:
-            self.fields["confirm_addresses"].widget = forms.CheckboxInput()
+            # Never shown ticked: a confirmation holds only for the addresses just warned about.
+            self.fields["confirm_addresses"].widget = forms.CheckboxInput(
+                check_test=lambda value: False
+            )
 
     def clean(self):
         cleaned = super().clean()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import Prefetch
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -12,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
+from post_office.models import STATUS
 
 from accounts.invitations import tell_parents, tell_waiting_parents
 from accounts.models import ParentLink
@@ -26,6 +28,9 @@ from schools.admin.pupil_display import (
 from schools.admin.scoping import ScopedAdmin
 from schools.forms import PICTURE_FIELDS, PupilAdminForm
 from schools.models import Pupil
+
+#: Outbox states of a message that has not been delivered yet.
+WAITING = (STATUS.queued, STATUS.requeued)
 
 #: One Argon2 hash per PIN: a class at a time keeps the request short.
 MAX_NEW_PINS = 60
@@ -166,8 +171,7 @@ class PupilAdmin(ScopedAdmin):
         if obj.home_login_enabled and "home_login_enabled" in form.changed_data:
             told = tell_waiting_parents([obj])  # also addresses saved while it was off
         elif obj.home_login_enabled:
-            tell_parents(new_links)
-            told = new_links
+            told = tell_waiting_parents([obj], only=new_links)
         for link in told:
             self.message_user(request, parent_saved_message(link), messages.SUCCESS)
         if new_links and not obj.home_login_enabled:
@@ -217,7 +221,9 @@ class PupilAdmin(ScopedAdmin):
                     link.user.email,
                     message_status(link.message),
                     _("gekozen") if link.user.has_usable_password() else _("nog niet gekozen"),
-                    local_time(link.user.last_login) if link.user.last_login else _("nog nooit"),
+                    local_time(link.user.last_home_login)
+                    if link.user.last_home_login
+                    else _("nog nooit"),
                 )
                 for link in links
             ),
@@ -229,7 +235,7 @@ class PupilAdmin(ScopedAdmin):
             _("adres"),
             _("laatste e-mail"),
             _("wachtwoord"),
-            _("laatst ingelogd"),
+            _("laatst thuis ingelogd"),
             rows,
         )
 
@@ -282,6 +288,7 @@ class PupilAdmin(ScopedAdmin):
     # --- actions -----------------------------------------------------------------------------
 
     @admin.action(description=_("Thuis inloggen aanzetten"))
+    @method_decorator(transaction.atomic)
     def enable_home_login(self, request, queryset):
         switched = list(
             queryset.active().filter(home_login_enabled=False).values_list("pk", flat=True)
@@ -342,13 +349,16 @@ class PupilAdmin(ScopedAdmin):
         return response
 
     @admin.action(description=_("Uitnodigingen opnieuw sturen"))
+    @method_decorator(transaction.atomic)
     def resend_invitations(self, request, queryset):
-        links = [
-            link
-            for pupil in queryset.active().filter(home_login_enabled=True)
-            for link in pupil.parent_links.all()
-            if not link.user.has_usable_password()
-        ]
+        # One invitation per person, and none while the previous one is still on its way.
+        links = {}
+        for pupil in queryset.active().filter(home_login_enabled=True):
+            for link in pupil.parent_links.all():
+                on_its_way = link.message is not None and link.message.status in WAITING
+                if not link.user.has_usable_password() and not on_its_way:
+                    links.setdefault(link.user_id, link)
+        links = list(links.values())
         tell_parents(links)
         self.message_user(
             request,

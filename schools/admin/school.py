@@ -7,7 +7,7 @@ from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from accounts.invitations import invite_staff
+from accounts.invitations import invite_staff, tell_waiting_parents
 from schools import access
 from schools.admin.scoping import ScopedAdmin
 from schools.forms import StaffMembershipForm
@@ -43,6 +43,10 @@ class SchoolAdmin(ScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
+        opened = {"home_login_allowed", "network_environment"} & set(form.changed_data)
+        if change and opened and obj.home_login_available:
+            # Addresses saved while the school had home login closed get their invitation now.
+            tell_waiting_parents(obj.pupils.all())
         if change and "picture_password_length" in form.changed_data:
             # Old sequences have the wrong length now; the children need new ones.
             cleared = obj.pupils.exclude(picture_password_hash="").update(picture_password_hash="")

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import time
 
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections
 
 from accounts import throttle
 from accounts.invitations import handle_password_requests
 from accounts.outbox import deliver
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -29,19 +32,28 @@ class Command(BaseCommand):
         self.running = True
         signal.signal(signal.SIGTERM, self._stop)
         while self.running:
-            throttle.forget_old()
-            links = handle_password_requests()
-            sent, failed, requeued = deliver()
-            if links or sent or failed or requeued:
-                self.stdout.write(
-                    f"nieuwe links: {links}, verstuurd: {sent}, mislukt: {failed}, "
-                    f"later opnieuw: {requeued}"
-                )
+            try:
+                self.run_round()
+            except DatabaseError:
+                if once:
+                    raise
+                # The database restarting must not end the worker; try again next round.
+                logger.exception("mail worker: round failed, retrying")
             if once:
                 break
             time.sleep(interval)
             # A long-running process must not hold on to a broken or stale connection.
             close_old_connections()
+
+    def run_round(self):
+        throttle.forget_old()
+        links = handle_password_requests()
+        sent, failed, requeued = deliver()
+        if links or sent or failed or requeued:
+            self.stdout.write(
+                f"nieuwe links: {links}, verstuurd: {sent}, mislukt: {failed}, "
+                f"later opnieuw: {requeued}"
+            )
 
     def _stop(self, *args):
         self.running = False
