@@ -12,6 +12,7 @@ from post_office.models import Email
 
 from accounts.emails import absolute_url, queue
 from accounts.models import ParentLink, PasswordLink, PasswordRequest, User
+from schools.models import Pupil
 
 #: "Forgot password" requests per address per hour; more are quietly dropped.
 MAX_REQUESTS_PER_HOUR = 5
@@ -72,14 +73,9 @@ def tell_waiting_parents(pupils, only=None) -> list[ParentLink]:
         else ParentLink.objects
     )
     links = list(
-        waiting.filter(
-            pupil__in=pupils,
-            pupil__home_login_enabled=True,
-            pupil__left_on__isnull=True,
-            pupil__school__home_login_allowed=True,
-            pupil__school__network_environment="",
-            message__isnull=True,
-        ).select_related("user", "pupil__school")
+        waiting.filter(pupil__in=pupils, message__isnull=True)
+        .filter(pupil__in=Pupil.objects.home_login_possible())
+        .select_related("user", "pupil__school")
     )
     tell_parents(links)
     return links

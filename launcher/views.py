@@ -14,13 +14,8 @@ from schools.models import Pupil
 def children(request):
     """The children of this account who may log in at home (tiles come with the launcher)."""
     pupils = (
-        Pupil.objects.active()
-        .filter(
-            parent_links__user=request.user,
-            home_login_enabled=True,
-            school__home_login_allowed=True,
-            school__network_environment="",
-        )
+        Pupil.objects.home_login_possible()
+        .filter(parent_links__user=request.user)
         .select_related("school")
         .order_by("first_name")
     )

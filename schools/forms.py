@@ -171,6 +171,8 @@ class PupilAdminForm(forms.ModelForm):
         address = normalize_email(raw)
         if not address:
             return ""
+        if len(address) > 254:  # lower-casing can lengthen a few characters
+            raise ValidationError(self.error_messages["invalid_address"], code="invalid_address")
         try:
             validate_email(address)
         except ValidationError:
@@ -295,7 +297,10 @@ class StaffMembershipForm(forms.ModelForm):
             self.fields["email"].disabled = True
 
     def clean_email(self):
-        return normalize_email(self.cleaned_data["email"])
+        email = normalize_email(self.cleaned_data["email"])
+        if len(email) > 254:  # lower-casing can lengthen a few characters
+            raise ValidationError(_("Dit e-mailadres is te lang."), code="too_long")
+        return email
 
     def clean(self):
         cleaned = super().clean()

@@ -194,6 +194,14 @@ class PupilQuerySet(models.QuerySet):
     def locked(self):
         return self.filter(locked_at__isnull=False)
 
+    def home_login_possible(self):
+        """Pupils who can log in at home now: on for them, open at their school."""
+        return self.active().filter(
+            home_login_enabled=True,
+            school__home_login_allowed=True,
+            school__network_environment="",
+        )
+
 
 class Pupil(models.Model):
     """A child at a school. PIN and picture password are kept only as Argon2 hashes."""

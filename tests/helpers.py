@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from django import forms
 from django.core.management import call_command
 from django.db.models import Model
+from django.test import Client
 from django.urls import reverse
 
 PUPIL_CHANGELIST = reverse("admin:schools_pupil_changelist")
@@ -170,9 +171,49 @@ def choose_password(client, link: str, password: str, again: str | None = None):
     )
 
 
-def log_in(client, address: str, password: str, **data):
-    """Log in at the home page the way a parent does; ``data`` adds fields or headers."""
-    return client.post("/", {"username": address, "password": password, **data})
+#: What an unknown, used or expired link shows (with status 200, so no 4xx log line has it).
+LINK_DEAD = "Deze link werkt niet meer"
+
+
+def open_link(link: str, client=None):
+    """GET the page behind a set-password link (a fresh browser unless ``client`` is given)."""
+    return (client or Client()).get(path_of(link))
+
+
+def shows_the_password_form(response) -> bool:
+    """Whether a set-password page offers the form (a live link), rather than "dead link"."""
+    assert response.status_code == 200, response.status_code
+    names = [template.name for template in response.templates]
+    if "accounts/set_password.html" in names:
+        assert LINK_DEAD not in html(response)
+        assert 'name="new_password1"' in html(response)
+        return True
+    assert "accounts/link_invalid.html" in names, names
+    return False
+
+
+def says_link_is_dead(response) -> bool:
+    """The answer to a used, expired or unknown link: the 200 "Deze link werkt niet meer" page."""
+    return (
+        response.status_code == 200
+        and "accounts/link_invalid.html" in [template.name for template in response.templates]
+        and LINK_DEAD in html(response)
+        and 'name="new_password1"' not in html(response)
+    )
+
+
+def link_works(link: str, client=None) -> bool:
+    return shows_the_password_form(open_link(link, client))
+
+
+def log_in(client, address: str, password: str, *, ip: str | None = None, **data):
+    """Log in at the home page the way a parent does; ``data`` adds form fields.
+
+    ``ip`` is the address the request comes from (REMOTE_ADDR, a request header, never a
+    form field).
+    """
+    headers = {"REMOTE_ADDR": ip} if ip else {}
+    return client.post("/", {"username": address, "password": password, **data}, **headers)
 
 
 def form_errors(response) -> list[str]:

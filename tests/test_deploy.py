@@ -96,19 +96,31 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def deploy_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("deploy")
+
+
+@pytest.fixture(scope="module")
+def access_log(deploy_dir) -> Path:
+    """Where the server's standard output (gunicorn's access log, ``accesslog = "-"``) goes."""
+    return deploy_dir / "stdout.log"
+
+
+@pytest.fixture(scope="module")
+def server(deploy_dir, access_log):
     """collectstatic, then gunicorn with the Dockerfile's command and production settings."""
-    tmp_path = tmp_path_factory.mktemp("deploy")
+    tmp_path = deploy_dir
     port = free_port()
     env = production_env(tmp_path, PORT=str(port), HOST="127.0.0.1", WEB_CONCURRENCY="1")
     collected = manage(env, "collectstatic", "--noinput")
     assert collected.returncode == 0, collected.stderr
     assert manage(env, "migrate", "--noinput").returncode == 0
+    stdout = access_log.open("wb")
     process = subprocess.Popen(
         [str(GUNICORN), "basispoort.wsgi"],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.DEVNULL,
+        stdout=stdout,
         stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 30
@@ -122,6 +134,7 @@ def server(tmp_path_factory):
     yield port
     process.terminate()
     process.wait(timeout=10)
+    stdout.close()
 
 
 def get(port: int, path: str, headers: dict[str, str] | None = None):
@@ -186,3 +199,22 @@ def test_it_serves_collected_static_files_with_long_caching(server):
     response, _body = get(server, stylesheet, HTTPS)
     assert response.status == 200
     assert "immutable" in response.getheader("Cache-Control")
+
+
+def test_it_keeps_the_secret_of_a_set_password_link_out_of_the_access_log(server, access_log):
+    secret = "Geheim-token_" + secrets.token_urlsafe(8).replace("-", "x")
+    referer = f"https://{HOST}/wachtwoord/{secret}-referer/"
+    response, body = get(server, f"/wachtwoord/{secret}/", {"Referer": referer, **HTTPS})
+    assert response.status == 200
+    assert "Deze link werkt niet meer" in body.decode()
+    marker = f"/healthz?na-{secrets.token_hex(4)}"
+    get(server, marker, HTTPS)  # a later line: the first one has been written by then
+
+    deadline = time.monotonic() + 10
+    while marker not in (log := access_log.read_text(errors="replace")):
+        assert time.monotonic() < deadline, log[-2000:]
+        time.sleep(0.1)
+    assert secret not in log
+    line = next(line for line in log.splitlines() if "/wachtwoord/" in line)
+    assert '"GET /wachtwoord/…/ HTTP/1.1" 200' in line
+    assert f'"https://{HOST}/wachtwoord/…/"' in line  # the Referer is masked as well

@@ -351,13 +351,22 @@ class PupilAdmin(ScopedAdmin):
     @admin.action(description=_("Uitnodigingen opnieuw sturen"))
     @method_decorator(transaction.atomic)
     def resend_invitations(self, request, queryset):
-        # One invitation per person, and none while the previous one is still on its way.
+        # One invitation per person, and none while an earlier one is still on its way.
+        candidates = [
+            link
+            for pupil in queryset.home_login_possible()
+            for link in pupil.parent_links.all()
+            if not link.user.has_usable_password()
+        ]
+        on_its_way = set(
+            ParentLink.objects.filter(
+                user__in=[link.user_id for link in candidates], message__status__in=WAITING
+            ).values_list("user_id", flat=True)
+        )
         links = {}
-        for pupil in queryset.active().filter(home_login_enabled=True):
-            for link in pupil.parent_links.all():
-                on_its_way = link.message is not None and link.message.status in WAITING
-                if not link.user.has_usable_password() and not on_its_way:
-                    links.setdefault(link.user_id, link)
+        for link in candidates:
+            if link.user_id not in on_its_way:
+                links.setdefault(link.user_id, link)
         links = list(links.values())
         tell_parents(links)
         self.message_user(
