@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts import throttle
-from accounts.models import normalize_email
+from accounts.models import normalize_email, normalize_typed_email
 
 
 def describe_wait(wait: timedelta) -> str:
@@ -81,10 +81,7 @@ class ForgotPasswordForm(forms.Form):
     )
 
     def clean_email(self):
-        email = normalize_email(self.cleaned_data["email"])
-        if len(email) > 254:  # lower-casing can lengthen a few characters
-            raise ValidationError(_("Dit e-mailadres is te lang."), code="too_long")
-        return email
+        return normalize_typed_email(self.cleaned_data["email"])
 
 
 class SimilarityValidator(UserAttributeSimilarityValidator):

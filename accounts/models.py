@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -24,6 +25,14 @@ def normalize_email(email: str | None) -> str:
     treats it so, and a parent who types ``Ouder@Voorbeeld.NL`` means ``ouder@voorbeeld.nl``.
     """
     return (email or "").strip().lower()
+
+
+def normalize_typed_email(email: str | None) -> str:
+    """``normalize_email`` for form input, refusing what no longer fits afterwards."""
+    email = normalize_email(email)
+    if len(email) > 254:  # lower-casing lengthens a few characters, such as "İ"
+        raise ValidationError(_("Dit e-mailadres is te lang."), code="too_long")
+    return email
 
 
 class UserManager(BaseUserManager):

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, ngettext_lazy
 
 from accounts import typos
-from accounts.models import User, normalize_email
+from accounts.models import User, normalize_typed_email
 from accounts.parents import set_parent_emails
 from schools.images import process_avatar
 from schools.models import PIN_PATTERN, LoginMethod, Pupil, StaffMembership
@@ -168,11 +168,9 @@ class PupilAdminForm(forms.ModelForm):
 
     def _clean_address(self, name: str) -> str:
         raw = self.cleaned_data.get(name) or ""
-        address = normalize_email(raw)
+        address = normalize_typed_email(raw)
         if not address:
             return ""
-        if len(address) > 254:  # lower-casing can lengthen a few characters
-            raise ValidationError(self.error_messages["invalid_address"], code="invalid_address")
         try:
             validate_email(address)
         except ValidationError:
@@ -297,10 +295,7 @@ class StaffMembershipForm(forms.ModelForm):
             self.fields["email"].disabled = True
 
     def clean_email(self):
-        email = normalize_email(self.cleaned_data["email"])
-        if len(email) > 254:  # lower-casing can lengthen a few characters
-            raise ValidationError(_("Dit e-mailadres is te lang."), code="too_long")
-        return email
+        return normalize_typed_email(self.cleaned_data["email"])
 
     def clean(self):
         cleaned = super().clean()
