@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
+CHROMIUM := /usr/bin/chromium
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -26,8 +27,13 @@ run: $(INSTALLED)
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 ## The full test suite (SQLite, or the database DATABASE_URL names)
-test: $(INSTALLED)
+test: $(INSTALLED) $(CHROMIUM)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "Install Chromium at $(CHROMIUM) for the browser tests."; exit 1; }
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .

@@ -1,0 +1,61 @@
+"""Real clicks in Debian's Chromium, driven by Playwright, against a live test server."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+
+# Playwright's sync API runs an event loop in this thread; the live server's database work
+# happens in its own thread, so Django's guard against async-unsafe calls does not apply.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="nl-NL")
+    page = context.new_page()
+    page.problems = []
+    page.on("console", lambda message: page.problems.append(message.text))
+    page.on(
+        "response",
+        lambda response: (
+            response.status >= 400 and page.problems.append(f"{response.status} {response.url}")
+        ),
+    )
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def shoot(page, request):
+    """Saves a screenshot per step under var/screenshots/<test>/ (kept as a CI artifact)."""
+    folder = SCREENSHOTS / request.node.name
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def take(step: str) -> None:
+        page.screenshot(path=str(folder / f"{step}.png"), full_page=True)
+
+    return take
