@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import date
 from io import StringIO
 
 import pytest
@@ -57,3 +58,21 @@ def test_it_is_idempotent():
     output = seed()
     assert [M.objects.count() for M in (School, Group, Pupil, User, StaffMembership)] == counts
     assert "was er al" in output
+
+
+def test_it_gives_emma_and_daan_different_software():
+    from launcher.models import Licence, Product, Publisher, products_for
+
+    seed()
+    assert Publisher.objects.count() == 3
+    assert Product.objects.count() == 8
+    emma = Pupil.objects.get(first_name="Emma")
+    daan = Pupil.objects.get(first_name="Daan")
+    emmas = {product.name for product in products_for(emma)}
+    daans = {product.name for product in products_for(daan)}
+    assert emmas and daans and emmas != daans
+    assert "Spellingspoor" not in emmas | daans  # licensed, but not for home use
+    assert "Wereldwijs" not in emmas | daans  # licence has run out
+    assert Licence.objects.filter(product__name="Wereldwijs").get().valid_until < date.today()
+    seed()
+    assert Licence.objects.count() == 8

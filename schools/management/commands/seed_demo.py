@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.parents import set_parent_emails
+from launcher.models import Licence, Product, Publisher
 from schools.models import Group, LoginMethod, Pupil, School, StaffMembership, StaffRole
 
 DEMO_PASSWORD = "thuisportaal-demo"  # noqa: S105 (published on purpose: demo data only)
@@ -53,12 +57,63 @@ Demo-logins (wachtwoord voor alle drie: {DEMO_PASSWORD})
 """
 
 
+# (publisher, product, icon, description, usable at home, licence scope)
+# Emma (group 5) and Daan (group 2) see different lists; Digibord is for school only and
+# Wereldwijs's licence has run out.
+CATALOGUE = [
+    ("Uitgeverij Klimop", "Rekenrups", "rekenrups", "Rekenen met de rups", True, "school"),
+    ("Uitgeverij Klimop", "Taaltuin", "taaltuin", "Lezen en woordjes", True, ["1", "2", "3"]),
+    ("Uitgeverij Klimop", "Klokkijken", "klokkijken", "Hoe laat is het?", True, ["2", "3", "4"]),
+    ("Leerlab Noord", "Woordwolk", "woordwolk", "Spelen met woorden", True, ["4", "5", "6"]),
+    ("Leerlab Noord", "Tafelturbo", "tafelturbo", "Oefen de tafels", True, ["Groep 5"]),
+    ("Leerlab Noord", "Spellingspoor", "spellingspoor", "Spelling oefenen", False, "school"),
+    ("De Wereldbol", "Wereldwijs", "wereldwijs", "Aardrijkskunde", True, "expired"),
+    ("De Wereldbol", "Natuurlab", "natuurlab", "Proefjes en natuur", True, ["5", "6", "7", "8"]),
+]
+
+
+def seed_catalogue(school: School) -> None:
+    """Publishers, products and this school year's licences (idempotent)."""
+    today = timezone.localdate()
+    year_start = date(today.year if today.month >= 8 else today.year - 1, 8, 1)
+    year_end = date(year_start.year + 1, 7, 31)
+    for publisher_name, name, icon, description, at_home, scope in CATALOGUE:
+        publisher, _ = Publisher.objects.get_or_create(name=publisher_name)
+        product, _ = Product.objects.get_or_create(
+            publisher=publisher,
+            name=name,
+            defaults={
+                "icon": icon,
+                "description": description,
+                "usable_at_home": at_home,
+                "launch_url": f"https://{icon}.example.org/start",
+            },
+        )
+        if Licence.objects.filter(school=school, product=product).exists():
+            continue
+        licence = Licence(
+            school=school, product=product, valid_from=year_start, valid_until=year_end
+        )
+        if scope == "expired":
+            licence.valid_from = date(year_start.year - 1, 8, 1)
+            licence.valid_until = date(year_start.year, 7, 31)
+        elif isinstance(scope, list) and scope[0].startswith("Groep"):
+            licence.scope = Licence.Scope.GROUPS
+        elif isinstance(scope, list):
+            licence.scope = Licence.Scope.YEAR_LEVELS
+            licence.year_levels = scope
+        licence.save()
+        if licence.scope == Licence.Scope.GROUPS:
+            licence.groups.set(school.groups.filter(name__in=scope))
+
+
 class Command(BaseCommand):
     help = "Creates the demo school De Regenboog (idempotent: a second run changes nothing)."
 
     def handle(self, *args, **options):
         with transaction.atomic():
             created = self.seed()
+            seed_catalogue(School.objects.get(brin=DEMO_BRIN, location_code=DEMO_LOCATION))
         verb = "aangemaakt" if created else "was er al"
         self.stdout.write(f"Demoschool De Regenboog {verb}.")
         self.stdout.write(LOGINS)
