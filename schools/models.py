@@ -7,6 +7,8 @@ import re
 import secrets
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
@@ -187,6 +189,30 @@ class LoginMethod(models.TextChoices):
     PICTURES = "pictures", _("plaatjes")
 
 
+#: A child's PIN or pictures: this many wrong tries in a row are free, then the wait grows
+#: (10 s, 20 s, 40 s, ...), and at CHILD_LOCK_AFTER only a teacher can unlock.
+CHILD_FREE_FAILURES = 5
+CHILD_FIRST_WAIT = timedelta(seconds=10)
+CHILD_LOCK_AFTER = 10
+
+
+@dataclass(frozen=True)
+class ChildLogin:
+    """The outcome of a child's try; ``wait`` is set when the next try must wait."""
+
+    OK = "ok"
+    WRONG = "wrong"
+    WAIT = "wait"
+    LOCKED = "locked"
+
+    outcome: str
+    wait: timedelta | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == self.OK
+
+
 class PupilQuerySet(models.QuerySet):
     def active(self):
         return self.filter(left_on__isnull=True)
@@ -254,6 +280,7 @@ class Pupil(models.Model):
         _("mislukte pogingen op rij"), default=0, editable=False
     )
     locked_at = models.DateTimeField(_("geblokkeerd sinds"), null=True, blank=True, editable=False)
+    last_failed_at = models.DateTimeField(null=True, blank=True, editable=False)
     left_on = models.DateField(
         _("vertrokken op"),
         null=True,
@@ -387,11 +414,53 @@ class Pupil(models.Model):
     def has_picture_password(self) -> bool:
         return bool(self.picture_password_hash)
 
+    def try_to_log_in(self, secret) -> ChildLogin:
+        """Check a PIN (str) or picture sequence (list) and count failures on this pupil.
+
+        Never keyed on an IP address: a family or a school shares one. While a wait or a
+        lock is on, the secret is not even checked.
+        """
+        with transaction.atomic():
+            pupil = type(self).objects.select_for_update().get(pk=self.pk)
+            now = timezone.now()
+            if pupil.is_locked:
+                return ChildLogin(ChildLogin.LOCKED)
+            if wait := pupil.wait_remaining(now):
+                return ChildLogin(ChildLogin.WAIT, wait)
+            if isinstance(secret, str):
+                correct = pupil.check_pin(secret)
+            else:
+                correct = pupil.check_picture_password(secret)
+            if correct:
+                type(self).objects.filter(pk=self.pk).update(failed_attempts=0, last_failed_at=None)
+                return ChildLogin(ChildLogin.OK)
+            pupil.failed_attempts += 1
+            pupil.last_failed_at = now
+            if pupil.failed_attempts >= CHILD_LOCK_AFTER:
+                pupil.locked_at = now
+            type(self).objects.filter(pk=self.pk).update(
+                failed_attempts=pupil.failed_attempts,
+                last_failed_at=now,
+                locked_at=pupil.locked_at,
+            )
+            if pupil.is_locked:
+                return ChildLogin(ChildLogin.LOCKED)
+            return ChildLogin(ChildLogin.WRONG, pupil.wait_remaining(now))
+
+    def wait_remaining(self, now=None) -> timedelta | None:
+        """How long before the next try, after five or more failures in a row."""
+        if self.failed_attempts < CHILD_FREE_FAILURES or self.last_failed_at is None:
+            return None
+        pause = CHILD_FIRST_WAIT * 2 ** (self.failed_attempts - CHILD_FREE_FAILURES)
+        remaining = self.last_failed_at + pause - (now or timezone.now())
+        return remaining if remaining > timedelta(0) else None
+
     def unlock(self) -> None:
         """Lift a lock after too many wrong PINs; only staff can do this."""
         self.failed_attempts = 0
         self.locked_at = None
-        self.save(update_fields=["failed_attempts", "locked_at", "updated_at"])
+        self.last_failed_at = None
+        self.save(update_fields=["failed_attempts", "locked_at", "last_failed_at", "updated_at"])
 
     def mark_left(self, on=None) -> None:
         self.left_on = on or timezone.localdate()

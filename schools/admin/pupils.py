@@ -384,7 +384,7 @@ class PupilAdmin(ScopedAdmin):
 
     @admin.action(description=_("Blokkade opheffen"))
     def unlock(self, request, queryset):
-        count = queryset.locked().update(failed_attempts=0, locked_at=None)
+        count = queryset.locked().update(failed_attempts=0, locked_at=None, last_failed_at=None)
         self.message_user(
             request,
             ngettext(
