@@ -17,6 +17,7 @@ from accounts.emails import queue
 from accounts.forms import ForgotPasswordForm, NewPasswordForm, ParentLoginForm
 from accounts.invitations import request_new_password
 from accounts.models import PasswordLink
+from launcher import children as child_session
 
 #: Remembers only the address (never the password) when the parent asks for it.
 REMEMBER_COOKIE = "remembered_email"
@@ -38,6 +39,8 @@ def _next_url(request) -> str | None:
 def home(request):
     if request.user.is_authenticated:
         return redirect("children")
+    if child_session.current(request):
+        return redirect("software")
     remembered = request.COOKIES.get(REMEMBER_COOKIE, "")
     form = ParentLoginForm(
         request,

@@ -1,22 +1,135 @@
-"""The parents' and children's pages."""
+"""The children's pages: tiles, PIN pad or picture grid, the software page and the launch."""
+
+from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.contrib.auth.views import redirect_to_login
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from schools.models import Pupil
+from launcher import children as child_session
+from launcher.models import LaunchEvent, Product, products_for
+from schools.models import ChildLogin, LoginMethod, Pupil
+from schools.pictures import Picture
+
+
+def _children_of(user):
+    return Pupil.objects.home_login_possible().filter(parent_links__user=user)
+
+
+@never_cache
+@require_safe
+def children(request):
+    """The tile page: one tile per child who can log in at home, grouped by school."""
+    if not request.user.is_authenticated:
+        if child_session.current(request):
+            return redirect("software")
+        return redirect_to_login(request.get_full_path())
+    pupils = list(_children_of(request.user).select_related("school").order_by("first_name"))
+    elsewhere = (
+        Pupil.objects.active()
+        .filter(parent_links__user=request.user, home_login_enabled=True)
+        .exclude(school__network_environment="")
+        .select_related("school")
+        .order_by("school__name")
+    )
+    schools = {}
+    for pupil in pupils:
+        schools.setdefault(pupil.school, []).append(pupil)
+    context = {
+        "schools": schools.items(),
+        "network_schools": sorted({pupil.school for pupil in elsewhere}, key=str),
+    }
+    return render(request, "launcher/children.html", context)
+
+
+def _pad_state(request, pupil):
+    """The digits or pictures entered so far (kept in the form, not in the session)."""
+    if pupil.login_method == LoginMethod.PIN:
+        entered = "".join(ch for ch in request.POST.get("entered", "") if ch.isdigit())[:4]
+        key = request.POST.get("key", "")
+        if key == "wis":
+            entered = entered[:-1]
+        elif key.isdigit() and len(key) == 1:
+            entered = (entered + key)[:4]
+        return entered, 4
+    length = pupil.school.picture_password_length
+    chosen = [p for p in request.POST.get("entered", "").split(",") if p in Picture.values]
+    key = request.POST.get("key", "")
+    if key == "wis":
+        chosen = chosen[:-1]
+    elif key in Picture.values:
+        chosen = [*chosen, key][:length]
+    return chosen, length
 
 
 @login_required
 @never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def child_login(request, code):
+    """Tap a tile: the PIN pad or picture grid; a full entry is checked at once."""
+    pupil = get_object_or_404(_children_of(request.user).select_related("school"), code=code)
+    result = None
+    entered, length = ("" if pupil.login_method == LoginMethod.PIN else []), 4
+    if request.method == "POST":
+        entered, length = _pad_state(request, pupil)
+        if len(entered) == length:
+            secret = entered if isinstance(entered, str) else list(entered)
+            result = pupil.try_to_log_in(secret)
+            if result.ok:
+                child_session.start(request, pupil)
+                return redirect("software")
+            entered = "" if isinstance(entered, str) else []
+    elif pupil.login_method != LoginMethod.PIN:
+        length = pupil.school.picture_password_length
+    wait = result.wait if result else pupil.wait_remaining()
+    context = {
+        "pupil": pupil,
+        "entered": entered,
+        "entered_text": entered if isinstance(entered, str) else ",".join(entered),
+        "length": length,
+        "dots": [index < len(entered) for index in range(length)],
+        "result": result,
+        "locked": pupil.is_locked or (result and result.outcome == ChildLogin.LOCKED),
+        "wait_seconds": int(wait.total_seconds()) + 1 if wait else 0,
+        "pictures": Picture.choices,
+        "digits": ["1", "2", "3", "4", "5", "6", "7", "8", "9"],
+    }
+    return render(request, "launcher/child_login.html", context)
+
+
+@never_cache
 @require_safe
-def children(request):
-    """The children of this account who may log in at home (tiles come with the launcher)."""
-    pupils = (
-        Pupil.objects.home_login_possible()
-        .filter(parent_links__user=request.user)
-        .select_related("school")
-        .order_by("first_name")
-    )
-    return render(request, "launcher/children.html", {"pupils": pupils})
+def software(request):
+    pupil = child_session.current(request)
+    if pupil is None:
+        return redirect("home")
+    context = {"pupil": pupil, "products": products_for(pupil)}
+    return render(request, "launcher/software.html", context)
+
+
+@never_cache
+@require_POST
+def launch(request, code):
+    """Record the launch, end the portal session and send the child to the software."""
+    pupil = child_session.current(request)
+    if pupil is None:
+        return redirect("home")
+    try:
+        product = products_for(pupil).get(code=code)
+    except (Product.DoesNotExist, ValueError):
+        raise Http404 from None
+    with transaction.atomic():
+        LaunchEvent.objects.create(pupil=pupil, product=product)
+    child_session.end(request)
+    return redirect(product.launch_url)
+
+
+@require_POST
+def done(request):
+    """The big "klaar" button: the child's session ends."""
+    child_session.end(request)
+    return redirect("home")

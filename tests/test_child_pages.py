@@ -1,0 +1,209 @@
+"""Tiles, the PIN pad and picture grid, the software page, the launch and the child session."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from accounts.parents import set_parent_emails
+from launcher.children import CHILD_IDLE
+from launcher.models import LaunchEvent, Licence, Product, Publisher
+from schools.models import Pupil
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def parent(client, cast):
+    client.force_login(cast.parent_a)
+    Pupil.objects.filter(pk=cast.daan.pk).update(home_login_enabled=True)
+    return client
+
+
+@pytest.fixture
+def catalogue(cast):
+    publisher = Publisher.objects.create(name="Uitgeverij Klimop")
+    product = Product.objects.create(
+        publisher=publisher,
+        name="Rekenrups",
+        icon="rekenrups",
+        launch_url="https://rekenrups.example.org/start",
+    )
+    Licence.objects.create(
+        school=cast.school_x,
+        product=product,
+        valid_from=date(2000, 1, 1),
+        valid_until=date(2100, 1, 1),
+    )
+    return product
+
+
+def tap_pin(client, pupil, pin):
+    url = reverse("child-login", args=[pupil.code])
+    entered = ""
+    response = None
+    for digit in pin:
+        response = client.post(url, {"entered": entered, "key": digit})
+        entered += digit
+    return response
+
+
+def test_it_shows_a_tile_per_child_who_can_log_in(parent, cast):
+    page = parent.get(reverse("children")).content.decode()
+    assert "Emma" in page and "Daan" in page
+    assert reverse("child-login", args=[cast.emma.code]) in page
+    assert "Yara" not in page
+
+
+def test_it_explains_what_home_access_depends_on_without_tiles(client, cast):
+    client.force_login(cast.parent_b)
+    Pupil.objects.filter(pk=cast.yara.pk).update(home_login_enabled=False)
+    page = client.get(reverse("children")).content.decode()
+    assert "de leerkracht thuis inloggen voor uw kind heeft aangezet" in page
+    assert "Yara" not in page
+
+
+def test_it_tells_parents_of_a_network_school_to_ask_the_school(client, cast):
+    cast.school_y.network_environment = "moo"
+    cast.school_y.save()
+    Pupil.objects.filter(pk=cast.yara.pk).update(home_login_enabled=True)
+    client.force_login(cast.parent_b)
+    page = client.get(reverse("children")).content.decode()
+    assert "De Zonnewijzer gebruikt een eigen schoolomgeving" in page
+    assert reverse("child-login", args=[cast.yara.code]) not in page
+
+
+def test_it_logs_a_child_in_with_the_pin_pad_and_drops_the_parent(parent, cast, catalogue):
+    response = tap_pin(parent, cast.emma, "2468")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("software")
+    page = parent.get(reverse("software")).content.decode()
+    assert "Hoi Emma!" in page and "Rekenrups" in page
+    # The parent's rights are gone: a sibling needs the parent's password again.
+    response = parent.get(reverse("child-login", args=[cast.daan.code]))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("home"))
+
+
+def test_it_counts_a_wrong_pin_and_shows_a_friendly_retry(parent, cast):
+    response = tap_pin(parent, cast.emma, "1111")
+    assert response.status_code == 200
+    assert "Probeer het nog eens" in response.content.decode()
+    assert Pupil.objects.get(pk=cast.emma.pk).failed_attempts == 1
+
+
+def test_it_never_offers_the_pin_to_a_password_manager(parent, cast):
+    page = parent.get(reverse("child-login", args=[cast.emma.code])).content.decode()
+    assert 'type="password"' not in page
+    assert 'autocomplete="off"' in page
+    assert 'name="password"' not in page
+
+
+def test_it_logs_a_child_in_with_pictures(parent, cast):
+    url = reverse("child-login", args=[cast.daan.code])
+    page = parent.get(url).content.decode()
+    assert 'alt="kat"' in page and 'alt="zon"' in page
+    parent.post(url, {"entered": "", "key": "kat"})
+    response = parent.post(url, {"entered": "kat", "key": "zon"})
+    assert response["Location"] == reverse("software")
+
+
+def test_it_shows_a_locked_child_that_the_teacher_must_unlock(parent, cast):
+    Pupil.objects.filter(pk=cast.emma.pk).update(failed_attempts=10, locked_at="2026-01-01T10:00Z")
+    page = parent.get(reverse("child-login", args=[cast.emma.code])).content.decode()
+    assert "De juf of meester moet Emma eerst weer vrijgeven" in page
+    assert 'name="key"' not in page
+
+
+def test_it_refuses_another_familys_child_by_url(parent, cast):
+    assert parent.get(reverse("child-login", args=[cast.yara.code])).status_code == 404
+    assert parent.get(reverse("pupil-picture", args=[cast.yara.code])).status_code == 404
+
+
+def test_it_launches_once_and_ends_the_session(parent, cast, catalogue):
+    tap_pin(parent, cast.emma, "2468")
+    response = parent.post(reverse("launch", args=[catalogue.code]))
+    assert response.status_code == 302
+    assert response["Location"] == "https://rekenrups.example.org/start"
+    assert LaunchEvent.objects.filter(pupil=cast.emma, product=catalogue).count() == 1
+    # A double click: the session is over, nothing opens twice.
+    again = parent.post(reverse("launch", args=[catalogue.code]))
+    assert again["Location"] == reverse("home")
+    assert LaunchEvent.objects.count() == 1
+    assert parent.get(reverse("software"))["Location"] == reverse("home")
+
+
+def test_it_refuses_a_product_the_child_is_not_licensed_for(parent, cast, catalogue):
+    other = Product.objects.create(
+        publisher=catalogue.publisher, name="Taaltuin", launch_url="https://t.example"
+    )
+    tap_pin(parent, cast.emma, "2468")
+    assert parent.post(reverse("launch", args=[other.code])).status_code == 404
+    assert not LaunchEvent.objects.exists()
+
+
+def test_it_ends_an_idle_child_session(parent, cast, time_machine):
+    time_machine.move_to("2026-11-28 16:00 +01:00")
+    tap_pin(parent, cast.emma, "2468")
+    time_machine.shift(CHILD_IDLE)
+    time_machine.shift(60)
+    assert parent.get(reverse("software"))["Location"] == reverse("home")
+
+
+def test_it_ends_the_child_session_with_the_klaar_button(parent, cast):
+    tap_pin(parent, cast.emma, "2468")
+    assert parent.post(reverse("done"))["Location"] == reverse("home")
+    assert parent.get(reverse("software"))["Location"] == reverse("home")
+
+
+def test_it_uses_the_same_number_of_queries_for_1_and_6_children(client, cast):
+    Pupil.objects.filter(pk=cast.yara.pk).update(home_login_enabled=True)
+    client.force_login(cast.parent_b)
+    client.get(reverse("children"))  # warm the session
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse("children"))
+    for number in range(5):
+        pupil = Pupil.objects.create(
+            group=cast.group_y5, first_name=f"Kind{number}", last_name="B", home_login_enabled=True
+        )
+        set_parent_emails(pupil, [cast.parent_b.email])
+    with CaptureQueriesContext(connection) as six:
+        page = client.get(reverse("children")).content.decode()
+    assert page.count('class="tile"') == 6
+    assert len(six) == len(one)
+
+
+def test_it_uses_the_same_number_of_queries_for_1_and_50_products(parent, cast, catalogue):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    tap_pin(parent, cast.emma, "2468")
+    with CaptureQueriesContext(connection) as one:
+        parent.get(reverse("software"))
+    for number in range(49):
+        product = Product.objects.create(
+            publisher=catalogue.publisher, name=f"P{number}", launch_url="https://p.example"
+        )
+        Licence.objects.create(
+            school=cast.school_x,
+            product=product,
+            valid_from=date(2000, 1, 1),
+            valid_until=date(2100, 1, 1),
+        )
+    with CaptureQueriesContext(connection) as fifty:
+        page = parent.get(reverse("software")).content.decode()
+    assert page.count('class="tile"') == 50
+    assert len(fifty) == len(one)
+
+
+def test_a_child_session_cannot_open_the_parent_pages(parent, cast):
+    tap_pin(parent, cast.emma, "2468")
+    assert parent.get(reverse("children"))["Location"] == reverse("software")
+    anonymous_view = Client()
+    assert anonymous_view.get(reverse("software"))["Location"] == reverse("home")
