@@ -8,7 +8,6 @@ Anything outside a user's scope does not exist for them: callers answer 404.
 from __future__ import annotations
 
 from django.db.models import F, Q, QuerySet
-from django.http import Http404
 
 from schools.models import MANAGER_ROLES, Group, Pupil, School, StaffMembership
 
@@ -74,10 +73,3 @@ def is_manager(user, school: School | None = None) -> bool:
     if school is not None:
         qs = qs.filter(school=school)
     return qs.exists()
-
-
-def get_pupil_for_user_or_404(user, code) -> Pupil:
-    try:
-        return pupils_for(user).select_related("school", "group").get(code=code)
-    except Pupil.DoesNotExist:
-        raise Http404 from None
