@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from launcher import views as launcher_views
+
 urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("launcher.urls")),
@@ -9,4 +11,6 @@ urlpatterns = [
     path("beheer/", admin.site.urls),
     path("admin/", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Browsers ask for this on pages without a <link rel="icon">, such as JSON answers.
+    path("favicon.ico", launcher_views.favicon),
 ]

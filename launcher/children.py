@@ -10,39 +10,74 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib.auth import logout
+from django.db.models import F
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 
 from schools.models import Pupil
 
 CHILD_KEY = "child"
+PARENT_KEY = "child_parent"
+PARENT_HASH_KEY = "child_parent_hash"
 SEEN_KEY = "child_seen"
+LAUNCHED_KEY = "launched"
 CHILD_IDLE = timedelta(minutes=20)
 
 
 def start(request, pupil: Pupil) -> None:
+    parent = request.user
     logout(request)  # flushes the parent's session and gives a new key
     request.session[CHILD_KEY] = str(pupil.code)
+    # The child's session lasts only as long as the parent's account stands as it was.
+    request.session[PARENT_KEY] = parent.pk
+    request.session[PARENT_HASH_KEY] = parent.get_session_auth_hash()
     request.session[SEEN_KEY] = timezone.now().timestamp()
 
 
 def current(request) -> Pupil | None:
     """The child of this session, if it has not been idle too long (and may still log in)."""
     code = request.session.get(CHILD_KEY)
-    if not code:
+    if not code or request.user.is_authenticated:
         return None
     seen = request.session.get(SEEN_KEY, 0)
     if timezone.now().timestamp() - seen > CHILD_IDLE.total_seconds():
         request.session.flush()
         return None
     pupil = (
-        Pupil.objects.home_login_possible().select_related("school", "group").filter(code=code)
-    ).first()
-    if pupil is None:
+        Pupil.objects.home_login_possible()
+        .filter(
+            code=code,
+            parent_links__user_id=request.session.get(PARENT_KEY),
+            parent_links__user__is_active=True,
+        )
+        .select_related("school", "group")
+        .annotate(parent_password=F("parent_links__user__password"))
+        .first()
+    )
+    if pupil is None or not _same_password(request, pupil.parent_password):
         request.session.flush()
         return None
     request.session[SEEN_KEY] = timezone.now().timestamp()
     return pupil
 
 
-def end(request) -> None:
+def _same_password(request, password_hash: str) -> bool:
+    # The same check Django makes for a logged-in user, on the parent's stored hash.
+    from django.contrib.auth import get_user_model
+
+    parent = get_user_model()(pk=request.session.get(PARENT_KEY), password=password_hash)
+    return constant_time_compare(
+        request.session.get(PARENT_HASH_KEY, ""), parent.get_session_auth_hash()
+    )
+
+
+def end(request, launched=None) -> None:
+    """End the child's session; remember a launch for a few seconds against double clicks."""
     request.session.flush()
+    if launched is not None:
+        request.session[LAUNCHED_KEY] = [str(launched.code), timezone.now().timestamp()]
+
+
+def recently_launched(request, code, within: float = 10) -> bool:
+    product, when = request.session.get(LAUNCHED_KEY) or ("", 0)
+    return product == str(code) and timezone.now().timestamp() - when < within

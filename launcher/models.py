@@ -6,6 +6,7 @@ import uuid
 from datetime import date
 
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.signals import m2m_changed
@@ -57,7 +58,12 @@ class Product(models.Model):
         help_text=_("Naam van een icoon in static/products/ (zonder .svg)."),
     )
     description = models.CharField(_("korte beschrijving"), max_length=200, blank=True)
-    launch_url = models.URLField(_("start-URL"), max_length=500)
+    launch_url = models.URLField(
+        _("start-URL"),
+        max_length=500,
+        validators=[URLValidator(schemes=["https"])],
+        help_text=_("Het https-adres waar het product begint."),
+    )
     usable_at_home = models.BooleanField(
         _("thuis te gebruiken"),
         default=True,

@@ -7,6 +7,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -14,6 +15,8 @@ from launcher import children as child_session
 from launcher.models import LaunchEvent, Product, products_for
 from schools.models import ChildLogin, LoginMethod, Pupil
 from schools.pictures import Picture
+
+DIGITS = "0123456789"
 
 
 def _children_of(user):
@@ -49,15 +52,16 @@ def children(request):
 def _pad_state(request, pupil):
     """The digits or pictures entered so far (kept in the form, not in the session)."""
     if pupil.login_method == LoginMethod.PIN:
-        entered = "".join(ch for ch in request.POST.get("entered", "") if ch.isdigit())[:4]
+        entered = "".join(ch for ch in request.POST.get("entered", "") if ch in DIGITS)[:4]
         key = request.POST.get("key", "")
         if key == "wis":
             entered = entered[:-1]
-        elif key.isdigit() and len(key) == 1:
+        elif len(key) == 1 and key in DIGITS:
             entered = (entered + key)[:4]
         return entered, 4
     length = pupil.school.picture_password_length
     chosen = [p for p in request.POST.get("entered", "").split(",") if p in Picture.values]
+    chosen = chosen[:length]
     key = request.POST.get("key", "")
     if key == "wis":
         chosen = chosen[:-1]
@@ -114,9 +118,15 @@ def software(request):
 @never_cache
 @require_POST
 def launch(request, code):
-    """Record the launch, end the portal session and send the child to the software."""
+    """Record the launch, end the portal session and open the software.
+
+    The answer is a page of our own that moves on to the product: the site's CSP allows
+    forms to post only to this site, and browsers apply that to a redirect after a post too.
+    """
     pupil = child_session.current(request)
     if pupil is None:
+        if child_session.recently_launched(request, code):  # a double click
+            return redirect("launched", code=code)
         return redirect("home")
     try:
         product = products_for(pupil).get(code=code)
@@ -124,8 +134,24 @@ def launch(request, code):
         raise Http404 from None
     with transaction.atomic():
         LaunchEvent.objects.create(pupil=pupil, product=product)
-    child_session.end(request)
-    return redirect(product.launch_url)
+    child_session.end(request, launched=product)
+    return redirect("launched", code=code)
+
+
+@never_cache
+@require_safe
+def launched(request, code):
+    """ "Rekenrups gaat open": moves on to the product, also without script."""
+    if not child_session.recently_launched(request, code, within=60):
+        return redirect("home")
+    product = get_object_or_404(Product, code=code)
+    return render(request, "launcher/launched.html", {"product": product})
+
+
+@require_safe
+def favicon(request):
+    # Looked up per request: the hashed file name is only known once static files are collected.
+    return redirect(static("favicon.svg"), permanent=True)
 
 
 @require_POST

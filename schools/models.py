@@ -201,6 +201,7 @@ class ChildLogin:
     """The outcome of a child's try; ``wait`` is set when the next try must wait."""
 
     OK = "ok"
+    NO_SECRET = "no_secret"  # noqa: S105 (an outcome: nothing stored to check against)
     WRONG = "wrong"
     WAIT = "wait"
     LOCKED = "locked"
@@ -425,6 +426,9 @@ class Pupil(models.Model):
             now = timezone.now()
             if pupil.is_locked:
                 return ChildLogin(ChildLogin.LOCKED)
+            stored = pupil.pin_hash if isinstance(secret, str) else pupil.picture_password_hash
+            if not stored:
+                return ChildLogin(ChildLogin.NO_SECRET)
             if wait := pupil.wait_remaining(now):
                 return ChildLogin(ChildLogin.WAIT, wait)
             if isinstance(secret, str):

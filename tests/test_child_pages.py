@@ -123,17 +123,51 @@ def test_it_refuses_another_familys_child_by_url(parent, cast):
     assert parent.get(reverse("pupil-picture", args=[cast.yara.code])).status_code == 404
 
 
-def test_it_launches_once_and_ends_the_session(parent, cast, catalogue):
+def test_it_launches_once_and_ends_the_session(parent, cast, catalogue, time_machine):
+    time_machine.move_to("2026-11-28 16:00 +01:00", tick=False)
     tap_pin(parent, cast.emma, "2468")
     response = parent.post(reverse("launch", args=[catalogue.code]))
-    assert response.status_code == 302
-    assert response["Location"] == "https://rekenrups.example.org/start"
+    started = reverse("launched", args=[catalogue.code])
+    assert response["Location"] == started
     assert LaunchEvent.objects.filter(pupil=cast.emma, product=catalogue).count() == 1
-    # A double click: the session is over, nothing opens twice.
-    again = parent.post(reverse("launch", args=[catalogue.code]))
-    assert again["Location"] == reverse("home")
+    page = parent.get(started).content.decode()
+    # A page of our own moves on: the CSP's form-action would block a redirect after a POST.
+    assert 'http-equiv="refresh" content="0; url=https://rekenrups.example.org/start"' in page
+    assert "Rekenrups gaat open" in page
+    # A double click: nothing opens twice and no second launch is recorded.
+    assert parent.post(reverse("launch", args=[catalogue.code]))["Location"] == started
     assert LaunchEvent.objects.count() == 1
+    # The portal session is over.
     assert parent.get(reverse("software"))["Location"] == reverse("home")
+    time_machine.shift(61)
+    assert parent.get(started)["Location"] == reverse("home")
+
+
+def test_it_ends_the_child_session_when_the_parents_password_changes(parent, cast):
+    tap_pin(parent, cast.emma, "2468")
+    assert parent.get(reverse("software")).status_code == 200
+    cast.parent_a.set_password("Een-heel-nieuw-wachtwoord-1")
+    cast.parent_a.save()
+    assert parent.get(reverse("software"))["Location"] == reverse("home")
+
+
+def test_it_ends_the_child_session_when_the_parent_link_is_removed(parent, cast):
+    tap_pin(parent, cast.emma, "2468")
+    set_parent_emails(cast.emma, [])
+    assert parent.get(reverse("software"))["Location"] == reverse("home")
+
+
+def test_it_gives_the_child_no_software_once_someone_logs_in(parent, cast):
+    tap_pin(parent, cast.emma, "2468")
+    parent.force_login(cast.parent_b)
+    assert parent.get(reverse("software"))["Location"] == reverse("home")
+
+
+def test_it_does_not_count_tries_for_a_child_without_a_pin(parent, cast):
+    Pupil.objects.filter(pk=cast.emma.pk).update(pin_hash="")
+    response = tap_pin(parent, cast.emma, "2468")
+    assert "moet eerst een nieuwe pincode of nieuwe plaatjes maken" in response.content.decode()
+    assert Pupil.objects.get(pk=cast.emma.pk).failed_attempts == 0
 
 
 def test_it_refuses_a_product_the_child_is_not_licensed_for(parent, cast, catalogue):
