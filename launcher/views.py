@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
@@ -98,7 +100,7 @@ def child_login(request, code):
         "dots": [index < len(entered) for index in range(length)],
         "result": result,
         "locked": pupil.is_locked or (result and result.outcome == ChildLogin.LOCKED),
-        "wait_seconds": int(wait.total_seconds()) + 1 if wait else 0,
+        "wait_seconds": math.ceil(wait.total_seconds()) if wait else 0,
         "pictures": Picture.choices,
         "digits": ["1", "2", "3", "4", "5", "6", "7", "8", "9"],
     }

@@ -64,4 +64,4 @@ def test_it_makes_emma_wait_after_five_wrong_pins(live_server, page, shoot, demo
         for digit in "1111":
             page.get_by_role("button", name=digit, exact=True).click()
     shoot("1-wait")
-    assert "Probeer het nog eens over" in page.get_by_role("alert").inner_text()
+    assert "Probeer het nog eens over 10 seconden" in page.get_by_role("alert").inner_text()
