@@ -18,8 +18,12 @@ from schools.models import Pupil
 MAX_REQUESTS_PER_HOUR = 5
 
 
-def _days(lifetime) -> int:
-    return max(1, round(lifetime.total_seconds() / 86400))
+def invitation_days() -> int:
+    return max(1, round(settings.INVITATION_LINK_LIFETIME.total_seconds() / 86400))
+
+
+def reset_minutes() -> int:
+    return max(1, round(settings.RESET_LINK_LIFETIME.total_seconds() / 60))
 
 
 def tell_parent(link: ParentLink) -> Email:
@@ -32,7 +36,7 @@ def tell_parent(link: ParentLink) -> Email:
         _link, token = PasswordLink.issue(user, PasswordLink.Purpose.INVITATION)
         context |= {
             "link": absolute_url("set-password", token),
-            "days": _days(settings.INVITATION_LINK_LIFETIME),
+            "days": invitation_days(),
         }
         message = queue("invitation", user.email, context)
     link.message = message
@@ -51,7 +55,7 @@ def invite_staff(membership) -> Email | None:
         "school": membership.school.name,
         "role": membership.get_role_display(),
         "link": absolute_url("set-password", token),
-        "days": _days(settings.INVITATION_LINK_LIFETIME),
+        "days": invitation_days(),
     }
     return queue("staff-invitation", user.email, context)
 
@@ -110,11 +114,10 @@ def handle_password_requests() -> int:
             user = User.objects.filter(email=request.email, is_active=True).first()
             if user is not None and _has_a_reason_to_log_in(user):
                 _link, token = PasswordLink.issue(user, PasswordLink.Purpose.RESET)
-                minutes = round(settings.RESET_LINK_LIFETIME.total_seconds() / 60)
                 context = {
                     "email": user.email,
                     "link": absolute_url("set-password", token),
-                    "minutes": minutes,
+                    "minutes": reset_minutes(),
                 }
                 queue("password-reset", user.email, context, urgent=True)
                 sent += 1

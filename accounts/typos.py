@@ -74,11 +74,6 @@ class AddressHint:
     suggestion: str | None  # the corrected full address, or None
 
 
-def normalize(raw: str) -> str:
-    """The address as the accounts store it: see accounts.models.normalize_email."""
-    return normalize_email(raw)
-
-
 def distance(a: str, b: str) -> int:
     """Damerau–Levenshtein distance (optimal string alignment): a swap of neighbours costs 1."""
     previous, row = None, list(range(len(b) + 1))
@@ -158,11 +153,11 @@ def _is_valid(address: str) -> bool:
 
 def check_address(address: str, school_domains: Iterable[str] = ()) -> list[AddressHint]:
     """Hints for a valid address: a mistyped provider, or the school's own domain."""
-    local, _at, domain = normalize(address).rpartition("@")
+    local, _at, domain = normalize_email(address).rpartition("@")
     if not local:
         return []
     for school in school_domains:
-        school = normalize(school).lstrip("@")
+        school = normalize_email(school).lstrip("@")
         if school and not _is_consumer(school) and f".{domain}".endswith(f".{school}"):
             return [AddressHint("school_domain", _MESSAGES["school_domain"], None)]
     found = _suggest_domain(domain)
@@ -177,7 +172,7 @@ def repair(raw: str) -> str | None:
 
     None also when the normalised input is valid already: check_address is for those.
     """
-    text = normalize(raw)
+    text = normalize_email(raw)
     if not text or _is_valid(text):
         return None
     if "<" in text:  # "Naam <ouder@voorbeeld.nl>" or "<ouder@voorbeeld.nl>"
@@ -197,5 +192,5 @@ def repair(raw: str) -> str | None:
 
 def school_domains(staff_emails: Iterable[str]) -> set[str]:
     """The domains of the staff's addresses, without the providers anyone may use."""
-    domains = {normalize(e).rpartition("@")[2] for e in staff_emails if "@" in (e or "")}
+    domains = {normalize_email(e).rpartition("@")[2] for e in staff_emails if "@" in (e or "")}
     return {d for d in domains if d and not _is_consumer(d)}

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts import throttle
 from accounts.emails import queue
 from accounts.forms import ForgotPasswordForm, NewPasswordForm, ParentLoginForm
-from accounts.invitations import request_new_password
+from accounts.invitations import request_new_password, reset_minutes
 from accounts.models import PasswordLink
 from launcher import children as child_session
 
@@ -80,8 +80,7 @@ def forgot_password(request):
     if form.is_valid():
         # The same page and the same single write for every address: see invitations.py.
         request_new_password(form.cleaned_data["email"])
-        minutes = round(settings.RESET_LINK_LIFETIME.total_seconds() / 60)
-        return render(request, "accounts/forgot_sent.html", {"minutes": minutes})
+        return render(request, "accounts/forgot_sent.html", {"minutes": reset_minutes()})
     return render(request, "accounts/forgot.html", {"form": form})
 
 

@@ -35,7 +35,15 @@ class YearLevelsField(forms.MultipleChoiceField):
         super().__init__(choices=YearLevel.choices, required=False, **kwargs)
 
 
-class ProductForm(forms.ModelForm):
+class YearLevelsFormMixin:
+    """Shows the instance's year levels in the ``year_levels`` checkboxes."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial["year_levels"] = self.instance.year_levels
+
+
+class ProductForm(YearLevelsFormMixin, forms.ModelForm):
     year_levels = YearLevelsField(
         label=_("Jaargroepen"), help_text=_("Leeg: voor alle jaargroepen.")
     )
@@ -43,10 +51,6 @@ class ProductForm(forms.ModelForm):
     class Meta:
         model = Product
         fields = ("publisher", "name", "icon", "description", "launch_url", "usable_at_home")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.initial["year_levels"] = self.instance.year_levels
 
     def save(self, commit=True):
         self.instance.year_levels = self.cleaned_data["year_levels"]
@@ -61,16 +65,12 @@ class ProductAdmin(OperatorsOnly, admin.ModelAdmin):
     search_fields = ("name", "publisher__name")
 
 
-class LicenceForm(forms.ModelForm):
+class LicenceForm(YearLevelsFormMixin, forms.ModelForm):
     year_levels = YearLevelsField(label=_("Jaargroepen"))
 
     class Meta:
         model = Licence
         fields = ("school", "product", "valid_from", "valid_until", "scope", "groups")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.initial["year_levels"] = self.instance.year_levels
 
     def clean(self):
         cleaned = super().clean()

@@ -27,6 +27,18 @@ def _year_levels_list(text: str) -> list[str]:
     return [level for level in (text or "").split(",") if level]
 
 
+class YearLevelsMixin:
+    """``year_levels`` as a list, kept in the ``year_levels_text`` column (empty: all)."""
+
+    @property
+    def year_levels(self) -> list[str]:
+        return _year_levels_list(self.year_levels_text)
+
+    @year_levels.setter
+    def year_levels(self, levels) -> None:
+        self.year_levels_text = _year_levels_text(levels)
+
+
 class Publisher(models.Model):
     """A publisher of educational software."""
 
@@ -43,7 +55,7 @@ class Publisher(models.Model):
         return self.name
 
 
-class Product(models.Model):
+class Product(YearLevelsMixin, models.Model):
     """A piece of software a school can hold a licence for."""
 
     code = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -82,15 +94,6 @@ class Product(models.Model):
     def __str__(self):
         return self.name
 
-    @property
-    def year_levels(self) -> list[str]:
-        """The year levels the product is made for (empty: all)."""
-        return _year_levels_list(self.year_levels_text)
-
-    @year_levels.setter
-    def year_levels(self, levels) -> None:
-        self.year_levels_text = _year_levels_text(levels)
-
 
 class LicenceQuerySet(models.QuerySet):
     def current(self, today: date | None = None):
@@ -110,7 +113,7 @@ class LicenceQuerySet(models.QuerySet):
         )
 
 
-class Licence(models.Model):
+class Licence(YearLevelsMixin, models.Model):
     """A school's right to use a product for a period, for the whole school or part of it."""
 
     class Scope(models.TextChoices):
@@ -153,14 +156,6 @@ class Licence(models.Model):
 
     def __str__(self):
         return f"{self.product} – {self.school.name}"
-
-    @property
-    def year_levels(self) -> list[str]:
-        return _year_levels_list(self.year_levels_text)
-
-    @year_levels.setter
-    def year_levels(self, levels) -> None:
-        self.year_levels_text = _year_levels_text(levels)
 
     def clean(self):
         if self.scope == self.Scope.YEAR_LEVELS and not self.year_levels:
