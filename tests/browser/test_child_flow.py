@@ -18,6 +18,12 @@ def demo(transactional_db, live_server):
     Product.objects.filter(name="Rekenrups").update(launch_url=f"{live_server.url}/healthz")
 
 
+def tap(page, name):
+    """Tap a button and let the new page finish loading, pictures included, as a child would."""
+    page.get_by_role("button", name=name, exact=True).click()
+    page.wait_for_load_state("load")
+
+
 def log_in_as_parent(page, url):
     page.goto(url)
     page.get_by_label("E-mailadres", exact=True).fill("ouder@example.com")
@@ -30,7 +36,7 @@ def test_it_takes_emma_from_her_tile_to_her_software(live_server, page, shoot, d
     shoot("1-tiles")
     page.get_by_role("link", name="Emma").click()
     for digit in "2468":
-        page.get_by_role("button", name=digit, exact=True).click()
+        tap(page, digit)
     shoot("2-software")
     assert page.get_by_role("heading", name="Hoi Emma!").is_visible()
     assert page.get_by_role("button", name="Rekenrups").is_visible()
@@ -50,8 +56,8 @@ def test_it_lets_daan_in_with_the_cat_and_the_sun(live_server, page, shoot, demo
     log_in_as_parent(page, live_server.url)
     page.get_by_role("link", name="Daan").click()
     shoot("1-pictures")
-    page.get_by_role("button", name="kat").click()
-    page.get_by_role("button", name="zon").click()
+    tap(page, "kat")
+    tap(page, "zon")
     shoot("2-software")
     assert page.get_by_role("heading", name="Hoi Daan!").is_visible()
     assert page.problems == []
@@ -62,6 +68,6 @@ def test_it_makes_emma_wait_after_five_wrong_pins(live_server, page, shoot, demo
     page.get_by_role("link", name="Emma").click()
     for _ in range(5):
         for digit in "1111":
-            page.get_by_role("button", name=digit, exact=True).click()
+            tap(page, digit)
     shoot("1-wait")
     assert "Probeer het nog eens over 10 seconden" in page.get_by_role("alert").inner_text()
