@@ -7,7 +7,7 @@ CHROMIUM := /usr/bin/chromium
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format migrate demo clean
+.PHONY: install run test lint format migrate demo clean bench-argon2
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ test: $(INSTALLED) $(CHROMIUM)
 $(CHROMIUM):
 	@command -v apt-get >/dev/null || { echo "Install Chromium at $(CHROMIUM) for the browser tests."; exit 1; }
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+## What one Argon2id verification costs on this machine (passwords and PINs)
+bench-argon2: $(INSTALLED)
+	$(PY) -m bench.argon2_cost
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .

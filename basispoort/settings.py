@@ -121,6 +121,7 @@ AUTH_USER_MODEL = "accounts.User"
 # Argon2id first: see basispoort/lib/hashers.py for the parameters and why.
 PASSWORD_HASHERS = [
     "basispoort.lib.hashers.PortalArgon2Hasher",
+    "basispoort.lib.hashers.ChildSecretArgon2Hasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [

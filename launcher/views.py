@@ -10,6 +10,7 @@ from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -19,6 +20,7 @@ from schools.models import ChildLogin, LoginMethod, Pupil
 from schools.pictures import Picture
 
 DIGITS = "0123456789"
+LAST_TRY_KEY = "last_try"
 
 
 def _children_of(user):
@@ -53,54 +55,80 @@ def children(request):
 
 def _pad_state(request, pupil):
     """The digits or pictures entered so far (kept in the form, not in the session)."""
-    if pupil.login_method == LoginMethod.PIN:
-        entered = "".join(ch for ch in request.POST.get("entered", "") if ch in DIGITS)[:4]
-        key = request.POST.get("key", "")
-        if key == "wis":
-            entered = entered[:-1]
-        elif len(key) == 1 and key in DIGITS:
-            entered = (entered + key)[:4]
-        return entered, 4
-    length = pupil.school.picture_password_length
-    chosen = [p for p in request.POST.get("entered", "").split(",") if p in Picture.values]
-    chosen = chosen[:length]
     key = request.POST.get("key", "")
+    if pupil.login_method == LoginMethod.PIN:
+        entered = [ch for ch in request.POST.get("entered", "") if ch in DIGITS]
+        allowed = DIGITS
+    else:
+        entered = [p for p in request.POST.get("entered", "").split(",") if p in Picture.values]
+        allowed = Picture.values
+    length = _entry_length(pupil)
+    entered = entered[:length]
     if key == "wis":
-        chosen = chosen[:-1]
-    elif key in Picture.values:
-        chosen = [*chosen, key][:length]
-    return chosen, length
+        entered = entered[:-1]
+    elif key in allowed and key:
+        entered = [*entered, key][:length]
+    return entered
+
+
+def _entry_length(pupil) -> int:
+    return 4 if pupil.login_method == LoginMethod.PIN else pupil.school.picture_password_length
+
+
+def _secret_of(pupil, entered: list[str]):
+    return "".join(entered) if pupil.login_method == LoginMethod.PIN else entered
+
+
+def _wait_text(seconds: int, shown=None) -> str:
+    return ngettext(
+        "Probeer het nog eens over %(seconds)s seconde.",
+        "Probeer het nog eens over %(seconds)s seconden.",
+        seconds,
+    ) % {"seconds": seconds if shown is None else shown}
 
 
 @login_required
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def child_login(request, code):
-    """Tap a tile: the PIN pad or picture grid; a full entry is checked at once."""
+    """Tap a tile: the PIN pad or picture grid.
+
+    Keys without script post the entry so far and get the pad back; a full entry is checked
+    at once and answered with a redirect, so reloading never sends a wrong PIN twice.
+    """
     pupil = get_object_or_404(_children_of(request.user).select_related("school"), code=code)
-    result = None
-    entered, length = ("" if pupil.login_method == LoginMethod.PIN else []), 4
+    entered = []
     if request.method == "POST":
-        entered, length = _pad_state(request, pupil)
-        if len(entered) == length:
-            secret = entered if isinstance(entered, str) else list(entered)
-            result = pupil.try_to_log_in(secret)
+        entered = _pad_state(request, pupil)
+        if len(entered) == _entry_length(pupil):
+            result = pupil.try_to_log_in(_secret_of(pupil, entered))
             if result.ok:
                 child_session.start(request, pupil)
                 return redirect("software")
-            entered = "" if isinstance(entered, str) else []
-    elif pupil.login_method != LoginMethod.PIN:
-        length = pupil.school.picture_password_length
-    wait = result.wait if result else pupil.wait_remaining()
+            request.session[LAST_TRY_KEY] = [str(pupil.code), result.outcome]
+            return redirect("child-login", code=pupil.code)
+    last_code, outcome = request.session.pop(LAST_TRY_KEY, None) or ("", "")
+    wrong = last_code == str(pupil.code) and outcome == ChildLogin.WRONG
+    wait = pupil.wait_remaining()
+    wait_seconds = math.ceil(wait.total_seconds()) if wait else 0
+    has_secret = (
+        pupil.has_pin if pupil.login_method == LoginMethod.PIN else pupil.has_picture_password
+    )
+    length = _entry_length(pupil)
     context = {
         "pupil": pupil,
         "entered": entered,
-        "entered_text": entered if isinstance(entered, str) else ",".join(entered),
+        "entered_text": ("" if pupil.login_method == LoginMethod.PIN else ",").join(entered),
         "length": length,
-        "dots": [index < len(entered) for index in range(length)],
-        "result": result,
-        "locked": pupil.is_locked or (result and result.outcome == ChildLogin.LOCKED),
-        "wait_seconds": math.ceil(wait.total_seconds()) if wait else 0,
+        "slots": [entered[index] if index < len(entered) else "" for index in range(length)],
+        "wrong": wrong and not wait_seconds,
+        "locked": pupil.is_locked,
+        "has_secret": has_secret,
+        "wait_seconds": wait_seconds,
+        "wait_text": _wait_text(wait_seconds),
+        # For the script's countdown: the sentence for one second and for {n} seconds.
+        "wait_one": _wait_text(1),
+        "wait_many": _wait_text(2, shown="{n}"),
         "pictures": Picture.choices,
         "digits": ["1", "2", "3", "4", "5", "6", "7", "8", "9"],
     }

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models, transaction
@@ -21,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
+from basispoort.lib.hashers import check_child_secret, make_child_secret
 from schools.pictures import Picture
 
 BRIN_PATTERN = r"^[0-9]{2}[A-Z0-9]{2}$"
@@ -366,7 +366,7 @@ class Pupil(models.Model):
         pin = (pin or "").strip()
         if not re.fullmatch(PIN_PATTERN, pin):
             raise ValidationError(_("Een pincode is precies vier cijfers."), code="invalid_pin")
-        self.pin_hash = make_password(pin)
+        self.pin_hash = make_child_secret(pin)
 
     def generate_pin(self) -> str:
         """Give the pupil a new random PIN and return it; only its hash is kept."""
@@ -375,7 +375,7 @@ class Pupil(models.Model):
         return pin
 
     def check_pin(self, pin: str) -> bool:
-        return bool(self.pin_hash) and check_password(pin, self.pin_hash, self._pin_upgrader)
+        return bool(self.pin_hash) and check_child_secret(pin, self.pin_hash, self._pin_upgrader)
 
     def _pin_upgrader(self, pin: str) -> None:
         self.set_pin(pin)
@@ -404,10 +404,10 @@ class Pupil(models.Model):
                 code="wrong_length",
                 params={"count": expected},
             )
-        self.picture_password_hash = make_password(_picture_secret(pictures))
+        self.picture_password_hash = make_child_secret(_picture_secret(pictures))
 
     def check_picture_password(self, pictures: Sequence[str]) -> bool:
-        return bool(self.picture_password_hash) and check_password(
+        return bool(self.picture_password_hash) and check_child_secret(
             _picture_secret(pictures), self.picture_password_hash
         )
 

@@ -89,10 +89,57 @@ def test_it_logs_a_child_in_with_the_pin_pad_and_drops_the_parent(parent, cast, 
 
 
 def test_it_counts_a_wrong_pin_and_shows_a_friendly_retry(parent, cast):
+    url = reverse("child-login", args=[cast.emma.code])
     response = tap_pin(parent, cast.emma, "1111")
-    assert response.status_code == 200
-    assert "Probeer het nog eens" in response.content.decode()
+    # Post/redirect/get: reloading the page afterwards sends nothing again.
+    assert response.status_code == 302
+    assert response["Location"] == url
+    assert "Dat was niet goed. Probeer het nog eens!" in parent.get(url).content.decode()
     assert Pupil.objects.get(pk=cast.emma.pk).failed_attempts == 1
+    again = parent.get(url).content.decode()
+    assert "Dat was niet goed" not in again
+    assert Pupil.objects.get(pk=cast.emma.pk).failed_attempts == 1
+
+
+def test_it_counts_nothing_before_the_entry_is_complete(parent, cast):
+    url = reverse("child-login", args=[cast.emma.code])
+    response = parent.post(url, {"entered": "12", "key": "3"})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'name="entered" value="123"' in page
+    assert "3 van 4" in page  # read out by a screen reader
+    assert page.count('class="dot filled"') == 3
+    response = parent.post(url, {"entered": "123", "key": "wis"})
+    assert 'name="entered" value="12"' in response.content.decode()
+    assert Pupil.objects.get(pk=cast.emma.pk).failed_attempts == 0
+
+
+def test_it_shows_the_pictures_chosen_so_far(parent, cast):
+    url = reverse("child-login", args=[cast.daan.code])
+    page = parent.post(url, {"entered": "", "key": "kat"}).content.decode()
+    assert 'name="entered" value="kat"' in page
+    assert page.count('<span class="slot"><img src="/static/pictures/kat') == 1
+    assert "1 van 2" in page
+
+
+def test_it_hides_the_pad_and_counts_down_during_a_wait(parent, cast):
+    url = reverse("child-login", args=[cast.emma.code])
+    for _ in range(5):
+        tap_pin(parent, cast.emma, "1111")
+    page = parent.get(url).content.decode()
+    assert "Probeer het nog eens over 10 seconden." in page
+    assert 'name="key"' not in page
+    assert '<meta http-equiv="refresh" content="10">' in page
+    assert 'data-one="Probeer het nog eens over 1 seconde."' in page
+    assert 'data-many="Probeer het nog eens over {n} seconden."' in page
+
+
+def test_it_keeps_the_parents_logout_away_from_the_pad(parent, cast):
+    pad = parent.get(reverse("child-login", args=[cast.emma.code])).content.decode()
+    tiles = parent.get(reverse("children")).content.decode()
+    assert reverse("logout") in tiles
+    assert reverse("logout") not in pad
+    assert "js/children" in pad  # the script that makes the pad quicker
 
 
 def test_it_never_offers_the_pin_to_a_password_manager(parent, cast):
@@ -165,8 +212,11 @@ def test_it_gives_the_child_no_software_once_someone_logs_in(parent, cast):
 
 def test_it_does_not_count_tries_for_a_child_without_a_pin(parent, cast):
     Pupil.objects.filter(pk=cast.emma.pk).update(pin_hash="")
-    response = tap_pin(parent, cast.emma, "2468")
-    assert "moet eerst een nieuwe pincode of nieuwe plaatjes maken" in response.content.decode()
+    url = reverse("child-login", args=[cast.emma.code])
+    page = parent.get(url).content.decode()
+    assert "moet eerst een nieuwe pincode of nieuwe plaatjes maken" in page
+    assert 'name="key"' not in page
+    tap_pin(parent, cast.emma, "2468")  # posted anyway, from an old page
     assert Pupil.objects.get(pk=cast.emma.pk).failed_attempts == 0
 
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
-from launcher.models import Product
+from launcher.models import LaunchEvent, Product
+from tests.browser.accessibility import low_contrast, small_targets
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+SIZES = {"phone": (390, 844), "tablet": (820, 1180), "laptop": (1366, 768)}
 
 
 @pytest.fixture
@@ -18,10 +22,21 @@ def demo(transactional_db, live_server):
     Product.objects.filter(name="Rekenrups").update(launch_url=f"{live_server.url}/healthz")
 
 
+@pytest.fixture
+def page_without_script(browser):
+    context = browser.new_context(java_script_enabled=False, locale="nl-NL")
+    yield context.new_page()
+    context.close()
+
+
 def tap(page, name):
-    """Tap a button and let the new page finish loading, pictures included, as a child would."""
     page.get_by_role("button", name=name, exact=True).click()
-    page.wait_for_load_state("load")
+
+
+def open_tile(page, name):
+    page.get_by_role("link", name=name).click()
+    expect(page.get_by_role("heading", name=name)).to_be_visible()
+    page.wait_for_load_state("load")  # the pad's script is in
 
 
 def log_in_as_parent(page, url):
@@ -29,45 +44,126 @@ def log_in_as_parent(page, url):
     page.get_by_label("E-mailadres", exact=True).fill("ouder@example.com")
     page.get_by_label("Wachtwoord").fill("thuisportaal-demo")
     page.get_by_role("button", name="Inloggen").click()
+    expect(page.get_by_role("heading", name="Wie gaat er werken?")).to_be_visible()
 
 
 def test_it_takes_emma_from_her_tile_to_her_software(live_server, page, shoot, demo):
     log_in_as_parent(page, live_server.url)
     shoot("1-tiles")
-    page.get_by_role("link", name="Emma").click()
-    for digit in "2468":
+    open_tile(page, "Emma")
+    expect(page.get_by_role("status")).to_have_text("0 van 4")
+    for digit in "246":
         tap(page, digit)
-    shoot("2-software")
-    assert page.get_by_role("heading", name="Hoi Emma!").is_visible()
-    assert page.get_by_role("button", name="Rekenrups").is_visible()
-    assert not page.get_by_role("button", name="Spellingspoor").is_visible()  # not for home
+    expect(page.get_by_role("status")).to_have_text("3 van 4")
+    shoot("2-pad-three-digits")
+    tap(page, "8")
+    expect(page.get_by_role("heading", name="Hoi Emma!")).to_be_visible()
+    shoot("3-software")
+    expect(page.get_by_role("button", name="Rekenrups")).to_be_visible()
+    expect(page.get_by_role("button", name="Spellingspoor")).to_have_count(0)  # not for home
 
     page.get_by_role("button", name="Rekenrups").click()
     page.wait_for_url(f"{live_server.url}/healthz")
     assert '"status": "ok"' in page.content()
     # Back to the portal: the session ended with the launch.
     page.goto(live_server.url)
-    shoot("3-after-launch")
-    assert page.get_by_role("heading", name="Thuis inloggen").is_visible()
+    shoot("4-after-launch")
+    expect(page.get_by_role("heading", name="Thuis inloggen")).to_be_visible()
+    assert page.problems == []
+
+
+def test_emma_can_type_her_pin_on_the_keyboard(live_server, page, demo):
+    log_in_as_parent(page, live_server.url)
+    open_tile(page, "Emma")
+    page.keyboard.type("2461")
+    expect(page.get_by_role("alert")).to_have_text("Dat was niet goed. Probeer het nog eens!")
+    expect(page.get_by_role("status")).to_have_text("0 van 4")
+    page.wait_for_load_state("load")
+    page.keyboard.type("247")
+    page.keyboard.press("Backspace")
+    page.keyboard.type("68")
+    expect(page.get_by_role("heading", name="Hoi Emma!")).to_be_visible()
     assert page.problems == []
 
 
 def test_it_lets_daan_in_with_the_cat_and_the_sun(live_server, page, shoot, demo):
     log_in_as_parent(page, live_server.url)
-    page.get_by_role("link", name="Daan").click()
+    open_tile(page, "Daan")
     shoot("1-pictures")
     tap(page, "kat")
+    expect(page.locator(".slot img")).to_have_count(1)  # the cat shows in the first box
+    shoot("2-cat-chosen")
     tap(page, "zon")
-    shoot("2-software")
-    assert page.get_by_role("heading", name="Hoi Daan!").is_visible()
+    expect(page.get_by_role("heading", name="Hoi Daan!")).to_be_visible()
+    shoot("3-software")
     assert page.problems == []
+
+
+def test_the_pad_and_the_pictures_work_without_script(live_server, page_without_script, demo):
+    page = page_without_script
+    log_in_as_parent(page, live_server.url)
+    open_tile(page, "Emma")
+    for digit in "2468":
+        tap(page, digit)
+    expect(page.get_by_role("heading", name="Hoi Emma!")).to_be_visible()
+    page.get_by_role("button", name="Klaar / uitloggen").click()
+    log_in_as_parent(page, live_server.url)
+    open_tile(page, "Daan")
+    tap(page, "kat")
+    tap(page, "Wissen")
+    tap(page, "kat")
+    tap(page, "zon")
+    expect(page.get_by_role("heading", name="Hoi Daan!")).to_be_visible()
 
 
 def test_it_makes_emma_wait_after_five_wrong_pins(live_server, page, shoot, demo):
     log_in_as_parent(page, live_server.url)
-    page.get_by_role("link", name="Emma").click()
+    open_tile(page, "Emma")
     for _ in range(5):
-        for digit in "1111":
-            tap(page, digit)
+        page.keyboard.type("1111")
+        expect(page.get_by_role("alert")).to_be_visible()
+        page.wait_for_load_state("load")
     shoot("1-wait")
-    assert "Probeer het nog eens over 10 seconden" in page.get_by_role("alert").inner_text()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("Probeer het nog eens over")
+    expect(page.get_by_role("button", name="5")).to_have_count(0)  # no pad while waiting
+    # The count goes down by itself.
+    expect(page.locator("[data-countdown-number]")).to_have_text("8", timeout=4000)
+    expect(alert).to_contain_text("over 8 seconden")
+
+
+def test_a_double_click_opens_the_software_once(live_server, page, demo):
+    log_in_as_parent(page, live_server.url)
+    open_tile(page, "Emma")
+    page.keyboard.type("2468")
+    expect(page.get_by_role("heading", name="Hoi Emma!")).to_be_visible()
+    page.get_by_role("button", name="Rekenrups").dblclick()
+    page.wait_for_url(f"{live_server.url}/healthz")
+    assert LaunchEvent.objects.count() == 1
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_childrens_pages_fit_small_fingers_and_read_clearly(
+    live_server, page, shoot, demo, size
+):
+    page.set_viewport_size(dict(zip(("width", "height"), SIZES[size], strict=True)))
+    log_in_as_parent(page, live_server.url)
+    checked = {}
+    checked["tiles"] = (small_targets(page), low_contrast(page))
+    shoot(f"{size}-1-tiles")
+    open_tile(page, "Daan")
+    expect(page.get_by_role("button", name="kat")).to_be_visible()
+    checked["pictures"] = (small_targets(page), low_contrast(page))
+    shoot(f"{size}-2-pictures")
+    page.go_back()
+    open_tile(page, "Emma")
+    expect(page.get_by_role("button", name="5")).to_be_visible()
+    checked["pad"] = (small_targets(page), low_contrast(page))
+    shoot(f"{size}-3-pad")
+    page.keyboard.type("2468")
+    expect(page.get_by_role("heading", name="Hoi Emma!")).to_be_visible()
+    checked["software"] = (small_targets(page), low_contrast(page))
+    shoot(f"{size}-4-software")
+    assert checked == {name: ([], []) for name in checked}
+    # Nothing sticks out sideways.
+    assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size][0]
