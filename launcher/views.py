@@ -19,8 +19,8 @@ from launcher.models import LaunchEvent, Product, products_for
 from schools.models import ChildLogin, LoginMethod, Pupil
 from schools.pictures import Picture
 
-DIGITS = "0123456789"
-LAST_TRY_KEY = "last_try"
+DIGITS = frozenset("0123456789")
+WRONG_TRY_KEY = "wrong_try_for"
 
 
 def _children_of(user):
@@ -66,7 +66,7 @@ def _pad_state(request, pupil):
     entered = entered[:length]
     if key == "wis":
         entered = entered[:-1]
-    elif key in allowed and key:
+    elif key in allowed:
         entered = [*entered, key][:length]
     return entered
 
@@ -79,12 +79,12 @@ def _secret_of(pupil, entered: list[str]):
     return "".join(entered) if pupil.login_method == LoginMethod.PIN else entered
 
 
-def _wait_text(seconds: int, shown=None) -> str:
+def _wait_text(seconds: int) -> str:
     return ngettext(
         "Probeer het nog eens over %(seconds)s seconde.",
         "Probeer het nog eens over %(seconds)s seconden.",
         seconds,
-    ) % {"seconds": seconds if shown is None else shown}
+    ) % {"seconds": seconds}
 
 
 @login_required
@@ -105,10 +105,12 @@ def child_login(request, code):
             if result.ok:
                 child_session.start(request, pupil)
                 return redirect("software")
-            request.session[LAST_TRY_KEY] = [str(pupil.code), result.outcome]
+            if result.outcome == ChildLogin.WRONG:
+                request.session[WRONG_TRY_KEY] = str(pupil.code)
             return redirect("child-login", code=pupil.code)
-    last_code, outcome = request.session.pop(LAST_TRY_KEY, None) or ("", "")
-    wrong = last_code == str(pupil.code) and outcome == ChildLogin.WRONG
+    wrong = request.method == "GET" and request.session.get(WRONG_TRY_KEY) == str(pupil.code)
+    if wrong:
+        del request.session[WRONG_TRY_KEY]
     wait = pupil.wait_remaining()
     wait_seconds = math.ceil(wait.total_seconds()) if wait else 0
     has_secret = (
@@ -126,9 +128,6 @@ def child_login(request, code):
         "has_secret": has_secret,
         "wait_seconds": wait_seconds,
         "wait_text": _wait_text(wait_seconds),
-        # For the script's countdown: the sentence for one second and for {n} seconds.
-        "wait_one": _wait_text(1),
-        "wait_many": _wait_text(2, shown="{n}"),
         "pictures": Picture.choices,
         "digits": ["1", "2", "3", "4", "5", "6", "7", "8", "9"],
     }

@@ -408,7 +408,13 @@ class Pupil(models.Model):
 
     def check_picture_password(self, pictures: Sequence[str]) -> bool:
         return bool(self.picture_password_hash) and check_child_secret(
-            _picture_secret(pictures), self.picture_password_hash
+            _picture_secret(pictures), self.picture_password_hash, self._pictures_upgrader
+        )
+
+    def _pictures_upgrader(self, secret: str) -> None:
+        self.picture_password_hash = make_child_secret(secret)
+        type(self).objects.filter(pk=self.pk).update(
+            picture_password_hash=self.picture_password_hash
         )
 
     @property

@@ -13,6 +13,10 @@ from accounts.parents import set_parent_emails
 from schools.models import Group, LoginMethod, Pupil, School, StaffMembership, StaffRole
 
 PASSWORD = "correct-horse-battery"
+FAST_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    "tests.helpers.FastChildSecretHasher",
+]
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -21,7 +25,7 @@ def fast_hashers():
     from django.conf import settings
 
     real = settings.PASSWORD_HASHERS
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = FAST_HASHERS
     get_hashers.cache_clear()
     get_hashers_by_algorithm.cache_clear()
     yield

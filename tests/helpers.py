@@ -8,10 +8,13 @@ import socket
 from urllib.parse import urlsplit
 
 from django import forms
+from django.contrib.auth.hashers import MD5PasswordHasher
 from django.core.management import call_command
 from django.db.models import Model
 from django.test import Client
 from django.urls import reverse
+
+from basispoort.lib.hashers import CHILD_SECRET_ALGORITHM
 
 PUPIL_CHANGELIST = reverse("admin:schools_pupil_changelist")
 
@@ -231,3 +234,9 @@ def parent_status(page: str, address: str) -> tuple[str, str, str]:
     )
     assert row, f"no status row for {address}"
     return row.group(1), row.group(2), row.group(3)
+
+
+class FastChildSecretHasher(MD5PasswordHasher):
+    """The suite's stand-in for the Argon2 PIN hasher, under the same algorithm name."""
+
+    algorithm = CHILD_SECRET_ALGORITHM

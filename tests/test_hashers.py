@@ -62,3 +62,26 @@ def test_it_moves_a_pin_hashed_like_a_password_to_the_pin_parameters(settings, c
     assert cast.emma.pin_hash.startswith("argon2pin$")
     assert f"m={ChildSecretArgon2Hasher.memory_cost}," in cast.emma.pin_hash
     assert cast.emma.check_pin("2468")
+
+
+@pytest.mark.django_db
+def test_it_moves_pictures_hashed_like_a_password_to_the_pin_parameters(settings, cast):
+    settings.PASSWORD_HASHERS = REAL_HASHERS
+    old = PortalArgon2Hasher()
+    cast.daan.picture_password_hash = old.encode("kat,zon", old.salt())
+    cast.daan.save()
+    assert cast.daan.check_picture_password(["kat", "zon"])
+    cast.daan.refresh_from_db()
+    assert cast.daan.picture_password_hash.startswith("argon2pin$")
+    assert cast.daan.check_picture_password(["kat", "zon"])
+
+
+def test_it_refuses_to_start_without_the_pin_hasher(settings):
+    from django.core import checks
+
+    settings.PASSWORD_HASHERS = ["basispoort.lib.hashers.PortalArgon2Hasher"]
+    errors = checks.run_checks(tags=[checks.Tags.security])
+    assert "thuisportaal.E001" in [error.id for error in errors]
+    settings.PASSWORD_HASHERS = REAL_HASHERS
+    errors = checks.run_checks(tags=[checks.Tags.security])
+    assert "thuisportaal.E001" not in [error.id for error in errors]

@@ -15,20 +15,7 @@
 
     function show() {
       slots.forEach(function (slot, index) {
-        var chosen = entered[index];
-        if (isPin) {
-          slot.classList.toggle("filled", Boolean(chosen));
-          return;
-        }
-        slot.replaceChildren();
-        if (chosen) {
-          var key = form.querySelector('button[name=key][value="' + chosen + '"] img');
-          var picture = document.createElement("img");
-          picture.src = key.src;
-          picture.alt = "";
-          picture.width = picture.height = 48;
-          slot.append(picture);
-        }
+        slot.classList.toggle("filled", index < entered.length);
       });
       status.textContent = status.dataset.template
         .replace("{done}", entered.length)
@@ -61,6 +48,9 @@
     if (isPin) {
       document.addEventListener("keydown", function (event) {
         if (event.ctrlKey || event.metaKey || event.altKey) return;
+        // A key held down repeats: one press is one digit, not a whole (wrong) PIN.
+        if (event.repeat || event.isComposing) return;
+        if (event.target.closest("input, textarea, select, [contenteditable]")) return;
         if (/^[0-9]$/.test(event.key)) {
           event.preventDefault();
           press(event.key);
@@ -81,22 +71,26 @@
     });
   }
 
-  function setUpCountdown(sentence) {
-    var number = document.querySelector("[data-countdown-number]");
-    var left = Number(sentence.dataset.countdown);
+  function setUpCountdown(number) {
+    // Counted against the clock, not the timer, which browsers slow down in the background.
+    var deadline = Date.now() + Number(number.dataset.countdown) * 1000;
     var timer = window.setInterval(function () {
-      left -= 1;
+      var left = Math.ceil((deadline - Date.now()) / 1000);
       if (left <= 0) {
-        window.clearInterval(timer); // the page's refresh brings the pad back
+        window.clearInterval(timer);
+        window.location.reload(); // the pad comes back
         return;
       }
-      var text = left === 1 ? sentence.dataset.one : sentence.dataset.many;
-      sentence.textContent = text.replace("{n}", left);
-      if (number) number.textContent = left;
-    }, 1000);
+      number.textContent = left;
+    }, 250);
   }
 
   function setUpLaunch(forms) {
+    if (!forms.length) return;
+    // Back from the product, from the browser's memory: the session has ended, ask again.
+    window.addEventListener("pageshow", function (event) {
+      if (event.persisted) window.location.reload();
+    });
     forms.forEach(function (form) {
       form.addEventListener("submit", function (event) {
         if (document.body.classList.contains("opening")) {

@@ -51,10 +51,10 @@ def test_it_takes_emma_from_her_tile_to_her_software(live_server, page, shoot, d
     log_in_as_parent(page, live_server.url)
     shoot("1-tiles")
     open_tile(page, "Emma")
-    expect(page.get_by_role("status")).to_have_text("0 van 4")
+    expect(page.get_by_role("status")).to_have_text("0 van de 4 cijfers")
     for digit in "246":
         tap(page, digit)
-    expect(page.get_by_role("status")).to_have_text("3 van 4")
+    expect(page.get_by_role("status")).to_have_text("3 van de 4 cijfers")
     shoot("2-pad-three-digits")
     tap(page, "8")
     expect(page.get_by_role("heading", name="Hoi Emma!")).to_be_visible()
@@ -75,9 +75,14 @@ def test_it_takes_emma_from_her_tile_to_her_software(live_server, page, shoot, d
 def test_emma_can_type_her_pin_on_the_keyboard(live_server, page, demo):
     log_in_as_parent(page, live_server.url)
     open_tile(page, "Emma")
+    page.keyboard.down("1")  # held down: one digit, however long
+    page.keyboard.down("1")
+    page.keyboard.up("1")
+    expect(page.get_by_role("status")).to_have_text("1 van de 4 cijfers")
+    page.keyboard.press("Backspace")
     page.keyboard.type("2461")
     expect(page.get_by_role("alert")).to_have_text("Dat was niet goed. Probeer het nog eens!")
-    expect(page.get_by_role("status")).to_have_text("0 van 4")
+    expect(page.get_by_role("status")).to_have_text("0 van de 4 cijfers")
     page.wait_for_load_state("load")
     page.keyboard.type("247")
     page.keyboard.press("Backspace")
@@ -91,7 +96,8 @@ def test_it_lets_daan_in_with_the_cat_and_the_sun(live_server, page, shoot, demo
     open_tile(page, "Daan")
     shoot("1-pictures")
     tap(page, "kat")
-    expect(page.locator(".slot img")).to_have_count(1)  # the cat shows in the first box
+    expect(page.locator(".slot.filled")).to_have_count(1)  # the first box fills
+    expect(page.get_by_role("status")).to_have_text("1 van de 2 plaatjes")
     shoot("2-cat-chosen")
     tap(page, "zon")
     expect(page.get_by_role("heading", name="Hoi Daan!")).to_be_visible()
@@ -125,11 +131,13 @@ def test_it_makes_emma_wait_after_five_wrong_pins(live_server, page, shoot, demo
         page.wait_for_load_state("load")
     shoot("1-wait")
     alert = page.get_by_role("alert")
-    expect(alert).to_contain_text("Probeer het nog eens over")
+    expect(alert).to_contain_text("Even wachten")
+    expect(alert).to_contain_text("Probeer het nog eens over 10 seconden.")  # for screen readers
     expect(page.get_by_role("button", name="5")).to_have_count(0)  # no pad while waiting
-    # The count goes down by itself.
-    expect(page.locator("[data-countdown-number]")).to_have_text("8", timeout=4000)
-    expect(alert).to_contain_text("over 8 seconden")
+    # The count goes down by itself, and the pad comes back when it reaches zero.
+    expect(page.locator("[data-countdown]")).to_have_text("8", timeout=4000)
+    expect(page.get_by_role("button", name="5")).to_be_visible(timeout=12000)
+    assert page.problems == []
 
 
 def test_a_double_click_opens_the_software_once(live_server, page, demo):
