@@ -20,8 +20,9 @@ COPY pyproject.toml README.md ./
 RUN pip install .
 
 COPY . .
-# collectstatic needs settings to load; the throwaway key never reaches a running container.
+# collectstatic needs settings to load; the throwaway keys never reach a running container.
 RUN SECRET_KEY=collectstatic-only-$(python -c "import secrets; print(secrets.token_hex(32))") \
+    OIDC_SIGNING_KEY="$(python -m sso.keygen)" \
     ALLOWED_HOSTS=localhost \
     python manage.py collectstatic --noinput \
  && mkdir -p /data/media && chown -R app:app /data

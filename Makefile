@@ -18,12 +18,14 @@ $(INSTALLED): pyproject.toml
 install: $(INSTALLED)
 
 ## Serve the portal with the demo school on http://127.0.0.1:8000, with the mail worker
-## beside it (every e-mail is printed here and kept under var/mail/).
+## beside it (every e-mail is printed here and kept under var/mail/) and the demo publisher
+## on http://127.0.0.1:8001 (Rekenrups, which signs pupils in through the portal).
 run: $(INSTALLED)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	@$(PY) manage.py mail_worker --interval 2 & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(PY) -m demo_publisher --port 8001 & publisher=$$!; \
+	trap 'kill $$worker $$publisher 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 ## The full test suite (SQLite, or the database DATABASE_URL names)

@@ -53,6 +53,17 @@ if DEBUG and set(ALLOWED_HOSTS) - set(_LOCAL_HOSTS):
 # Links in e-mails and redirects to publishers are built from this, never from the Host header.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
+# ID tokens for publishers: the RSA private key (PEM text or a file path), and earlier keys
+# that stay published for verification after a rotation (see sso/keys.py).
+OIDC_SIGNING_KEY = env.str("OIDC_SIGNING_KEY", default="", multiline=True)
+OIDC_PREVIOUS_SIGNING_KEYS = env.list("OIDC_PREVIOUS_SIGNING_KEYS", default=[])
+# Where `make run` serves the demo publisher that seed_demo registers as a client.
+DEMO_PUBLISHER_URL = env.str("DEMO_PUBLISHER_URL", default="http://127.0.0.1:8001").rstrip("/")
+if not DEBUG and not OIDC_SIGNING_KEY:
+    raise ImproperlyConfigured(
+        "OIDC_SIGNING_KEY must hold the ID-token signing key when DEBUG is off."
+    )
+
 INSTALLED_APPS = [
     "basispoort.apps.PortalAdminConfig",
     "django.contrib.auth",
@@ -65,6 +76,7 @@ INSTALLED_APPS = [
     "accounts",
     "schools",
     "launcher",
+    "sso",
 ]
 
 MIDDLEWARE = [

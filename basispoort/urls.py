@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("launcher.urls")),
     path("", include("schools.urls")),
+    path("", include("sso.urls")),
     path("beheer/", admin.site.urls),
     path("admin/", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("i18n/", include("django.conf.urls.i18n")),

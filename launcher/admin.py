@@ -50,7 +50,15 @@ class ProductForm(YearLevelsFormMixin, forms.ModelForm):
 
     class Meta:
         model = Product
-        fields = ("publisher", "name", "icon", "description", "launch_url", "usable_at_home")
+        fields = (
+            "publisher",
+            "name",
+            "icon",
+            "description",
+            "launch_url",
+            "usable_at_home",
+            "client",
+        )
 
     def save(self, commit=True):
         self.instance.year_levels = self.cleaned_data["year_levels"]

@@ -82,6 +82,18 @@ class Product(YearLevelsMixin, models.Model):
         help_text=_("Uit: alleen op school; leerlingen zien het thuis niet."),
     )
     year_levels_text = models.CharField(_("jaargroepen"), max_length=40, blank=True)
+    client = models.ForeignKey(
+        "sso.Client",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="products",
+        verbose_name=_("koppeling"),
+        help_text=_(
+            "Met een koppeling logt de leerling met single sign-on in bij het product; "
+            "zonder gaat de leerling alleen naar de start-URL."
+        ),
+    )
 
     class Meta:
         verbose_name = _("product")
@@ -93,6 +105,10 @@ class Product(YearLevelsMixin, models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        if self.client_id and self.client.publisher_id != self.publisher_id:
+            raise ValidationError({"client": _("Kies een koppeling van dezelfde uitgever.")})
 
 
 class LicenceQuerySet(models.QuerySet):

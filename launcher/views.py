@@ -18,6 +18,7 @@ from launcher import children as child_session
 from launcher.models import LaunchEvent, Product, products_for
 from schools.models import ChildLogin, LoginMethod, Pupil
 from schools.pictures import Picture
+from sso import launch as hand_off
 
 DIGITS = frozenset("0123456789")
 WRONG_TRY_KEY = "wrong_try_for"
@@ -164,7 +165,13 @@ def launch(request, code):
     with transaction.atomic():
         LaunchEvent.objects.create(pupil=pupil, product=product)
     child_session.end(request, launched=product)
+    if _signs_in(product):
+        hand_off.leave_ticket(request, pupil, product)
     return redirect("launched", code=code)
+
+
+def _signs_in(product: Product) -> bool:
+    return product.client_id is not None and product.client.is_active
 
 
 @never_cache
@@ -173,8 +180,11 @@ def launched(request, code):
     """ "Rekenrups gaat open": moves on to the product, also without script."""
     if not child_session.recently_launched(request, code, within=60):
         return redirect("home")
-    product = get_object_or_404(Product, code=code)
-    return render(request, "launcher/launched.html", {"product": product})
+    product = get_object_or_404(Product.objects.select_related("client"), code=code)
+    destination = hand_off.initiate_login_url(product) if _signs_in(product) else product.launch_url
+    return render(
+        request, "launcher/launched.html", {"product": product, "destination": destination}
+    )
 
 
 @require_safe

@@ -34,6 +34,18 @@ def fast_hashers():
     get_hashers_by_algorithm.cache_clear()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def var_dir(tmp_path_factory):
+    """Files the portal writes under var/ (development signing key, demo publisher's
+    configuration) go to a temporary folder, not to a developer's own var/."""
+    from django.conf import settings
+
+    real = settings.VAR_DIR
+    settings.VAR_DIR = tmp_path_factory.mktemp("var")
+    yield settings.VAR_DIR
+    settings.VAR_DIR = real
+
+
 @pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"

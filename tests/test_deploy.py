@@ -19,9 +19,14 @@ from pathlib import Path
 
 import pytest
 
+from sso.keygen import new_private_key_pem
+
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 HOST = "thuis.example.nl"
+
+
+SIGNING_KEY = new_private_key_pem(2048).decode()
 
 
 def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
@@ -39,6 +44,7 @@ def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
         STATIC_ROOT=str(tmp_path / "static"),
         MEDIA_ROOT=str(tmp_path / "media"),
         EMAIL_URL="smtp+tls://portal:secret@smtp.example.nl:587",
+        OIDC_SIGNING_KEY=SIGNING_KEY,
     )
     env.update(overrides)
     return env

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 from datetime import date
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -12,6 +15,7 @@ from accounts.models import User
 from accounts.parents import set_parent_emails
 from launcher.models import Licence, Product, Publisher
 from schools.models import Group, LoginMethod, Pupil, School, StaffMembership, StaffRole
+from sso.models import Client
 
 DEMO_PASSWORD = "thuisportaal-demo"  # noqa: S105 (published on purpose: demo data only)
 DEMO_BRIN, DEMO_LOCATION = "99RB", "00"
@@ -54,6 +58,7 @@ Demo-logins (wachtwoord voor alle drie: {DEMO_PASSWORD})
   Ouder:           {PARENT}  (kinderen Emma, pincode 2468, en Daan, plaatjes kat + zon)
   Leerkracht:      {TEACHER}  (groep 2 en groep 5)  -> /beheer/
   ICT-coördinator: {ICT}  (hele school)  -> /beheer/
+Rekenrups opent met single sign-on bij de demo-uitgever (poort 8001).
 """
 
 
@@ -107,6 +112,44 @@ def seed_catalogue(school: School) -> None:
             licence.groups.set(school.groups.filter(name__in=scope))
 
 
+DEMO_PUBLISHER_CONFIG = "demo-publisher.json"
+
+
+def seed_demo_publisher() -> Client:
+    """Rekenrups signs in through the portal, with the demo publisher `make run` starts.
+
+    The secret is kept in clear only in var/demo-publisher.json, for the demo publisher; a
+    lost file gets a new secret.
+    """
+    base_url = settings.DEMO_PUBLISHER_URL
+    publisher = Publisher.objects.get(name="Uitgeverij Klimop")
+    client, created = Client.objects.get_or_create(
+        publisher=publisher,
+        name="Rekenrups (demo)",
+        defaults={
+            "redirect_uris": f"{base_url}/callback",
+            "initiate_login_uri": f"{base_url}/login",
+            "scopes": "profile school",
+        },
+    )
+    Product.objects.filter(publisher=publisher, name="Rekenrups").update(client=client)
+    path = settings.VAR_DIR / DEMO_PUBLISHER_CONFIG
+    if created or not path.is_file():
+        secret = client.new_secret()
+        client.save()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        config = {
+            "issuer": settings.SITE_URL,
+            "client_id": client.client_id,
+            "client_secret": secret,
+            "base_url": base_url,
+        }
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            json.dump(config, file, indent=2)
+    return client
+
+
 class Command(BaseCommand):
     help = "Creates the demo school De Regenboog (idempotent: a second run changes nothing)."
 
@@ -114,6 +157,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             created = self.seed()
             seed_catalogue(School.objects.get(brin=DEMO_BRIN, location_code=DEMO_LOCATION))
+            seed_demo_publisher()
         verb = "aangemaakt" if created else "was er al"
         self.stdout.write(f"Demoschool De Regenboog {verb}.")
         self.stdout.write(LOGINS)
