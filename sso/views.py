@@ -70,11 +70,12 @@ def _signed_in(request, client_id: str) -> SignedInPupil | None:
     return SignedInPupil(pupil, product.client, product)
 
 
+@csrf_exempt  # a publisher may post the request; what it can get is a code for itself
 @never_cache
-@require_safe
+@require_http_methods(["GET", "HEAD", "POST"])
 def authorize(request):
     """No consent screen: the school's licence is the consent. Without a launch, no code."""
-    client_id = request.GET.get("client_id", "")
+    client_id = request.POST.get("client_id") or request.GET.get("client_id", "")
     has_ticket = launch.TICKET_KEY in request.session
     signed_in = _signed_in(request, client_id)
     try:
