@@ -78,6 +78,17 @@ def test_it_refuses_to_start_without_allowed_hosts(tmp_path):
     assert "ALLOWED_HOSTS" in result.stderr
 
 
+@pytest.mark.parametrize("unset", [True, False], ids=["missing", "empty"])
+def test_it_refuses_to_start_without_an_id_token_signing_key(tmp_path, unset):
+    env = production_env(tmp_path, OIDC_SIGNING_KEY="")
+    if unset:
+        del env["OIDC_SIGNING_KEY"]
+    result = manage(env, "check")
+    assert result.returncode != 0
+    assert "OIDC_SIGNING_KEY" in result.stderr
+    assert "System check identified no issues" not in result.stdout
+
+
 def test_it_refuses_to_start_in_debug_mode_for_a_public_host_name(tmp_path):
     public = manage(production_env(tmp_path, DEBUG="true"), "check")
     assert public.returncode != 0

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+import stat
 from datetime import date
 from io import StringIO
 
@@ -8,7 +10,9 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 
 from accounts.models import User
+from launcher.models import Product
 from schools.models import Group, LoginMethod, Pupil, School, StaffMembership, StaffRole
+from sso.models import Client
 
 pytestmark = pytest.mark.django_db
 
@@ -76,3 +80,49 @@ def test_it_gives_emma_and_daan_different_software():
     assert Licence.objects.filter(product__name="Wereldwijs").get().valid_until < date.today()
     seed()
     assert Licence.objects.count() == 8
+
+
+def test_it_links_rekenrups_to_the_demo_publisher(settings, tmp_path):
+    settings.VAR_DIR = tmp_path / "var"
+    settings.SITE_URL = "http://127.0.0.1:8000"
+    settings.DEMO_PUBLISHER_URL = "http://127.0.0.1:8123"
+    seed()
+    client = Product.objects.get(name="Rekenrups").client
+    assert client is not None and client.is_active
+    assert client.redirect_uri_list == ["http://127.0.0.1:8123/callback"]
+    assert client.initiate_login_uri == "http://127.0.0.1:8123/login"
+    assert set(client.scope_list) == {"profile", "school"}
+    assert Product.objects.filter(client__isnull=False).count() == 1  # Rekenrups only
+
+    path = settings.VAR_DIR / "demo-publisher.json"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600  # the secret, in clear
+    written = path.read_text()
+    config = json.loads(written)
+    assert config == {
+        "issuer": "http://127.0.0.1:8000",
+        "client_id": client.client_id,
+        "client_secret": config["client_secret"],
+        "base_url": "http://127.0.0.1:8123",
+    }
+    assert client.secret_digest != config["client_secret"]
+    assert client.check_client_secret(config["client_secret"])
+
+    seed()
+    assert Client.objects.get() == client
+    assert Client.objects.get().secret_digest == client.secret_digest
+    assert Product.objects.get(name="Rekenrups").client == client
+    assert path.read_text() == written
+
+
+def test_it_gives_the_demo_publisher_a_new_secret_when_its_file_is_lost(settings, tmp_path):
+    settings.VAR_DIR = tmp_path / "var"
+    seed()
+    path = settings.VAR_DIR / "demo-publisher.json"
+    first = json.loads(path.read_text())
+    path.unlink()
+    seed()
+    second = json.loads(path.read_text())
+    client = Client.objects.get()
+    assert second["client_id"] == first["client_id"] == client.client_id
+    assert second["client_secret"] != first["client_secret"]
+    assert client.check_client_secret(second["client_secret"])
