@@ -57,6 +57,9 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # that stay published for verification after a rotation (see sso/keys.py).
 OIDC_SIGNING_KEY = env.str("OIDC_SIGNING_KEY", default="", multiline=True)
 OIDC_PREVIOUS_SIGNING_KEYS = env.list("OIDC_PREVIOUS_SIGNING_KEYS", default=[])
+# Pupils marked as left (by an import or by hand) are deleted this many days later.
+LEFT_PUPIL_RETENTION_DAYS = env.int("LEFT_PUPIL_RETENTION_DAYS", default=365)
+
 # Where `make run` serves the demo publisher that seed_demo registers as a client.
 DEMO_PUBLISHER_URL = env.str("DEMO_PUBLISHER_URL", default="http://127.0.0.1:8001").rstrip("/")
 if not DEBUG and not OIDC_SIGNING_KEY:

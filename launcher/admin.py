@@ -32,7 +32,8 @@ class YearLevelsField(forms.MultipleChoiceField):
     widget = forms.CheckboxSelectMultiple
 
     def __init__(self, **kwargs):
-        super().__init__(choices=YearLevel.choices, required=False, **kwargs)
+        choices = [choice for choice in YearLevel.choices if choice[0] != YearLevel.COMBINED]
+        super().__init__(choices=choices, required=False, **kwargs)
 
 
 class YearLevelsFormMixin:

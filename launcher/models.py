@@ -124,7 +124,7 @@ class LicenceQuerySet(models.QuerySet):
             | Q(scope=Licence.Scope.GROUPS, groups=pupil.group_id)
             | Q(
                 scope=Licence.Scope.YEAR_LEVELS,
-                year_levels_text__contains=f",{pupil.group.year_level},",
+                year_levels_text__contains=f",{pupil.effective_year_level},",
             )
         )
 

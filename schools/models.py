@@ -145,6 +145,7 @@ class YearLevel(models.TextChoices):
     GROUP_7 = "7", _("groep 7")
     GROUP_8 = "8", _("groep 8")
     SPECIAL = "S", _("speciaal")
+    COMBINED = "C", _("combinatiegroep (jaargroep per leerling)")
 
 
 class Group(models.Model):
@@ -245,6 +246,13 @@ class Pupil(models.Model):
     )
     first_name = models.CharField(_("roepnaam"), max_length=100)
     infix = models.CharField(_("tussenvoegsel"), max_length=10, blank=True)
+    year_level = models.CharField(
+        _("eigen jaargroep"),
+        max_length=2,
+        blank=True,
+        choices=[choice for choice in YearLevel.choices if choice[0] != YearLevel.COMBINED],
+        help_text=_("Nodig in een combinatiegroep; leeg: de jaargroep van de groep."),
+    )
     last_name = models.CharField(_("achternaam"), max_length=200)
     external_key = models.CharField(
         _("sleutel administratie"),
@@ -350,6 +358,11 @@ class Pupil(models.Model):
     @property
     def full_name(self) -> str:
         return " ".join(part for part in (self.first_name, self.infix, self.last_name) if part)
+
+    @property
+    def effective_year_level(self) -> str:
+        """The pupil's own year level (combination groups), else the group's."""
+        return self.year_level or self.group.year_level
 
     @property
     def is_active(self) -> bool:
@@ -572,3 +585,47 @@ def _only_groups_of_the_membership_school(sender, instance, action, pk_set, reve
         clash = Group.objects.filter(pk__in=pk_set).exclude(school_id=instance.school_id)
     if clash.exists():
         raise ValidationError(_("Een leerkracht kan alleen groepen van de eigen school krijgen."))
+
+
+class ImportLog(models.Model):
+    """One import of a school's file (or a refusal), with its report."""
+
+    class Kind(models.TextChoices):
+        EDEXML = "edexml", "EDEXML"
+        CSV = "csv", "CSV"
+
+    code = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    school = models.ForeignKey(
+        School,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="imports",
+        verbose_name=_("school"),
+    )
+    kind = models.CharField(_("soort"), max_length=8, choices=Kind.choices)
+    file_name = models.CharField(_("bestand"), max_length=255)
+    started_at = models.DateTimeField(_("ingelezen op"), default=timezone.now, db_index=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("door"),
+    )
+    dry_run = models.BooleanField(_("alleen bekeken"), default=False)
+    ok = models.BooleanField(_("gelukt"), default=True)
+    message = models.TextField(_("melding"), blank=True)
+    counts = models.JSONField(_("aantallen"), default=dict)
+    warnings = models.JSONField(_("waarschuwingen"), default=list)
+    #: The uploaded file of a preview in admin, until it is confirmed (or expires).
+    upload = models.BinaryField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-started_at"]
+
+    def __str__(self):
+        return f"{self.file_name} ({self.started_at:%Y-%m-%d %H:%M})"

@@ -40,7 +40,7 @@ def for_pupil(pupil: Pupil, client, scope: str) -> dict:
         result["given_name"] = pupil.first_name
     if "school" in granted:
         result["group_name"] = pupil.group.name
-        result["year_level"] = pupil.group.year_level
+        result["year_level"] = pupil.effective_year_level
         result["school_brin"] = pupil.school.brin
         result["role"] = f"pupil@{pupil.school.brin}"
     if "eckid" in granted and pupil.eck_id:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.db.models import Count
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.invitations import invite_staff, tell_waiting_parents
 from schools import access
+from schools.admin.imports import import_view
 from schools.admin.scoping import ScopedAdmin
 from schools.forms import StaffMembershipForm
 from schools.models import Group, School, StaffMembership
@@ -30,6 +32,20 @@ class SchoolAdmin(ScopedAdmin):
 
     def scope(self, user):
         return access.schools_for(user)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(
+            lambda request, object_id: import_view(self, request, object_id)
+        )
+        return [
+            path("<path:object_id>/importeren/", view, name="schools_school_import"),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        school = self.get_object(request, object_id)
+        extra_context = {**(extra_context or {}), "can_import": self.is_manager(request, school)}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def get_readonly_fields(self, request, obj=None):
         # BRIN and location identify the school in imports; only operators change them.
