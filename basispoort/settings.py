@@ -53,9 +53,10 @@ if DEBUG and set(ALLOWED_HOSTS) - set(_LOCAL_HOSTS):
 # Links in e-mails and redirects to publishers are built from this, never from the Host header.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
-# ID tokens for publishers: the RSA private key (PEM text or a file path), and earlier keys
-# that stay published for verification after a rotation (see sso/keys.py).
+# ID tokens for publishers: the RSA private key (PEM text or a file path), the next key
+# (published before it signs) and earlier keys (still published after); see sso/keys.py.
 OIDC_SIGNING_KEY = env.str("OIDC_SIGNING_KEY", default="", multiline=True)
+OIDC_NEXT_SIGNING_KEYS = env.list("OIDC_NEXT_SIGNING_KEYS", default=[])
 OIDC_PREVIOUS_SIGNING_KEYS = env.list("OIDC_PREVIOUS_SIGNING_KEYS", default=[])
 # Pupils marked as left (by an import or by hand) are deleted this many days later.
 LEFT_PUPIL_RETENTION_DAYS = env.int("LEFT_PUPIL_RETENTION_DAYS", default=365)
@@ -239,5 +240,7 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # The mail worker reports what it sent; post_office's own round-by-round notes are noise.
         "post_office": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # Authlib logs issued tokens in clear at DEBUG; tokens are kept only as digests.
+        "authlib": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }

@@ -53,10 +53,15 @@ def configure(config: dict) -> None:
         ROOT_URLCONF=__name__,
         INSTALLED_APPS=["django.contrib.sessions"],
         MIDDLEWARE=["django.contrib.sessions.middleware.SessionMiddleware"],
-        SESSION_ENGINE="django.contrib.sessions.backends.signed_cookies",
+        # Sessions on the server (this process's memory), not in a readable cookie: they hold
+        # the PKCE verifier and the pupil's claims. They end when the browser closes.
+        SESSION_ENGINE="django.contrib.sessions.backends.cache",
+        CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
+        SESSION_EXPIRE_AT_BROWSER_CLOSE=True,
         # The portal may run on the same host: cookies do not tell ports apart.
         SESSION_COOKIE_NAME="rekenrups_session",
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_HTTPONLY=True,
         AUTHLIB_OAUTH_CLIENTS={
             "thuisportaal": {
                 "client_id": config["client_id"],
@@ -122,14 +127,28 @@ def home(request):
         f"<h1>Hoi {escape(pupil.get('given_name', ''))}!</h1>"
         f"<p class='group'>Welkom bij Rekenrups, {escape(pupil.get('group_name', ''))}.</p>"
         f"<p>Dit kreeg Rekenrups van Thuisportaal, in een ondertekend ID-token:</p><dl>{facts}</dl>"
+        "<form method='post' action='/logout'><button type='submit'>Stoppen</button></form>"
     )
     return HttpResponse(PAGE.format(body=body))
+
+
+def logout(request):
+    from django.shortcuts import redirect
+
+    if request.method == "POST":
+        request.session.flush()
+    return redirect("/")
 
 
 def _urlpatterns():
     from django.urls import path
 
-    return [path("", home), path("login", initiate_login), path("callback", callback)]
+    return [
+        path("", home),
+        path("login", initiate_login),
+        path("callback", callback),
+        path("logout", logout),
+    ]
 
 
 def main() -> None:

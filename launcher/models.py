@@ -82,16 +82,18 @@ class Product(YearLevelsMixin, models.Model):
         help_text=_("Uit: alleen op school; leerlingen zien het thuis niet."),
     )
     year_levels_text = models.CharField(_("jaargroepen"), max_length=40, blank=True)
-    client = models.ForeignKey(
+    # One product per client: the client's ID token then says which product the school's
+    # licence was checked for, without a claim the publisher might forget to check.
+    client = models.OneToOneField(
         "sso.Client",
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
-        related_name="products",
+        related_name="product",
         verbose_name=_("koppeling"),
         help_text=_(
             "Met een koppeling logt de leerling met single sign-on in bij het product; "
-            "zonder gaat de leerling alleen naar de start-URL."
+            "zonder gaat de leerling alleen naar de start-URL. Eén product per koppeling."
         ),
     )
 

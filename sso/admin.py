@@ -45,10 +45,11 @@ class ClientAdmin(OperatorsOnly, admin.ModelAdmin):
     list_filter = ("is_active", "publisher")
     search_fields = ("name", "client_id", "publisher__name")
     readonly_fields = ("client_id", "recent_launches")
-    actions = ("rotate_secret",)
+    actions = ("rotate_secret", "replace_secret_now")
 
     def get_readonly_fields(self, request, obj=None):
-        return self.readonly_fields if obj else ()
+        # Another publisher would change every pupil's `sub`: a new client is the way.
+        return ("publisher", *self.readonly_fields) if obj else ()
 
     def get_fields(self, request, obj=None):
         fields = ["publisher", "name", "redirect_uris", "initiate_login_uri", "scope_choices"]
@@ -92,6 +93,19 @@ class ClientAdmin(OperatorsOnly, admin.ModelAdmin):
             return None
         client = queryset.get()
         secret = client.new_secret()
+        client.save(
+            update_fields=["secret_digest", "previous_secret_digest", "previous_secret_until"]
+        )
+        return self._show_secret(request, client, secret)
+
+    @admin.action(description=_("Nieuw geheim maken en het oude meteen intrekken (gelekt)"))
+    def replace_secret_now(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, _("Kies precies één koppeling."), messages.ERROR)
+            return None
+        client = queryset.get()
+        secret = client.new_secret()
+        client.previous_secret_digest, client.previous_secret_until = "", None
         client.save(
             update_fields=["secret_digest", "previous_secret_digest", "previous_secret_until"]
         )

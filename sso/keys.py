@@ -1,15 +1,19 @@
 """The keys that sign ID tokens, and the public set (JWKS) publishers verify them with.
 
 OIDC_SIGNING_KEY holds the current RSA private key (PEM text, or the path of a PEM file).
-OIDC_PREVIOUS_SIGNING_KEYS holds earlier keys: they sign nothing but stay in the JWKS, so
-tokens signed just before a rotation still verify. In development a key is generated into
-var/ on first use; with DEBUG off the settings refuse to start without one.
+Two more lists are published in the JWKS but sign nothing (public keys are enough):
+OIDC_NEXT_SIGNING_KEYS, the key that will sign after the next rotation (published first, so
+publishers' cached key sets know it before the first token signed with it), and
+OIDC_PREVIOUS_SIGNING_KEYS, keys that signed before (so tokens in flight still verify).
+In development a key is generated into var/ on first use; with DEBUG off the settings refuse
+to start without one.
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import re
 from pathlib import Path
 
 from django.conf import settings
@@ -19,7 +23,7 @@ from joserfc.jwk import RSAKey
 from sso.keygen import new_private_key_pem
 
 DEVELOPMENT_KEY = "oidc-signing-key.pem"
-PEM_END = "-----END PRIVATE KEY-----"
+PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z ]+)-----.+?-----END \1-----", re.DOTALL)
 
 
 def _pem_text(value: str) -> str:
@@ -30,7 +34,7 @@ def _pem_text(value: str) -> str:
 
 
 def _split_pems(text: str) -> list[str]:
-    return [part.strip() + "\n" + PEM_END for part in text.split(PEM_END) if part.strip()]
+    return [match.group(0) for match in PEM_BLOCK.finditer(text)]
 
 
 def _development_key() -> str:
@@ -44,9 +48,9 @@ def _development_key() -> str:
     return path.read_text()
 
 
-def _import(pem: str) -> RSAKey:
+def _import(pem: str, *, private: bool = True) -> RSAKey:
     key = RSAKey.import_key(pem, {"use": "sig", "alg": "RS256"})
-    if not key.is_private:
+    if private and not key.is_private:
         raise ImproperlyConfigured("OIDC_SIGNING_KEY must be an RSA private key.")
     key.ensure_kid()  # the RFC 7638 thumbprint
     return key
@@ -62,21 +66,29 @@ def signing_key() -> RSAKey:
     return _import(_development_key())
 
 
-@functools.cache
-def previous_keys() -> list[RSAKey]:
+def _published(values: list[str]) -> list[RSAKey]:
     return [
-        _import(pem)
-        for value in settings.OIDC_PREVIOUS_SIGNING_KEYS
-        for pem in _split_pems(_pem_text(value))
+        _import(pem, private=False) for value in values for pem in _split_pems(_pem_text(value))
     ]
 
 
+@functools.cache
+def published_keys() -> list[RSAKey]:
+    """The signing key first, then the next and the previous ones, each once."""
+    keys, seen = [], set()
+    extra = [*settings.OIDC_NEXT_SIGNING_KEYS, *settings.OIDC_PREVIOUS_SIGNING_KEYS]
+    for key in [signing_key(), *_published(extra)]:
+        if key.kid not in seen:
+            seen.add(key.kid)
+            keys.append(key)
+    return keys
+
+
 def public_jwks() -> dict:
-    keys = [signing_key(), *previous_keys()]
-    return {"keys": [key.as_dict(private=False) for key in keys]}
+    return {"keys": [key.as_dict(private=False) for key in published_keys()]}
 
 
 def forget() -> None:
     """Read the keys again (after the settings change, in tests)."""
     signing_key.cache_clear()
-    previous_keys.cache_clear()
+    published_keys.cache_clear()

@@ -204,6 +204,8 @@ class AuthorizationCode(models.Model):
     code_challenge_method = models.CharField(max_length=8)
     created_at = models.DateTimeField(default=timezone.now)
     used_at = models.DateTimeField(null=True, blank=True)
+    #: Set when someone tried the code a second time: its tokens are void from then on.
+    reused_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["client", "nonce"], name="code_nonce")]
@@ -270,3 +272,21 @@ class AccessToken(models.Model):
 
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+class LaunchTicket(models.Model):
+    """What a launch leaves behind: one authorization, for one client, for a short time.
+
+    The browser session holds only the ticket's random code; the ticket is spent in the
+    database with a conditional update, so two requests at once cannot both use it.
+    """
+
+    code = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey("launcher.Product", on_delete=models.CASCADE, related_name="+")
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    expires_at = models.DateTimeField()
+    spent_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.client_id} · {self.expires_at:%Y-%m-%d %H:%M:%S}"

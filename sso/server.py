@@ -129,6 +129,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
                 used_at=now
             )
             if not spent:  # used before: whoever holds it now may have stolen it
+                AuthorizationCode.objects.filter(pk=found.pk).update(reused_at=now)
                 AccessToken.objects.filter(
                     authorization_code=found, revoked_at__isnull=True
                 ).update(revoked_at=now)
@@ -183,9 +184,15 @@ class PortalAuthorizationServer(AuthorizationServer):
 
 class PortalBearerTokenValidator(BearerTokenValidator):
     def authenticate_token(self, token_string):
+        # A token whose code was presented twice is void, also when the second try came
+        # in while the first exchange was still running.
         return (
-            AccessToken.objects.filter(digest=digest(token_string or ""))
-            .select_related("client__publisher", "pupil__school", "pupil__group")
+            AccessToken.objects.filter(
+                digest=digest(token_string or ""), authorization_code__reused_at__isnull=True
+            )
+            .select_related(
+                "client__publisher", "pupil__school", "pupil__group", "authorization_code__product"
+            )
             .first()
         )
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from sso.models import AccessToken, AuthorizationCode
+from sso.models import AccessToken, AuthorizationCode, LaunchTicket
 
 # A spent code is kept this long to recognise (and punish) a second use of it.
 KEEP = timedelta(days=1)
@@ -17,6 +17,7 @@ def clear_sso(now=None) -> tuple[int, int]:
     cutoff = (now or timezone.now()) - KEEP
     tokens, _ = AccessToken.objects.filter(expires_at__lt=cutoff).delete()
     codes, _ = AuthorizationCode.objects.filter(created_at__lt=cutoff).delete()
+    LaunchTicket.objects.filter(expires_at__lt=cutoff).delete()
     return codes, tokens
 
 
