@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 
 from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -149,13 +151,14 @@ def _sync_pupils(
             continue
         seen.add(pupil.pk)
         dirty = False
-        if any(getattr(pupil, name) != getattr(row, name) for name in PUPIL_FIELDS):
+        if pupil.external_key != row.key or any(
+            getattr(pupil, name) != getattr(row, name) for name in PUPIL_FIELDS
+        ):
             for name in PUPIL_FIELDS:
                 setattr(pupil, name, getattr(row, name))
+            pupil.external_key = row.key  # found by ECK iD under a new key
             report.updated += 1
             dirty = True
-        if pupil.external_key != row.key:
-            pupil.external_key, dirty = row.key, True
         if pupil.group_id != group.pk:
             pupil.group = group
             report.moved += 1
@@ -191,7 +194,18 @@ def _sync_pupils(
 def _sync_teachers(
     school: School, file: SchoolFile, groups: dict[str, Group], report: Report
 ) -> None:
-    rows = {normalize_email(row.email): row for row in file.teachers}
+    rows, invalid = {}, 0
+    for row in file.teachers:
+        try:
+            validate_email(normalize_email(row.email))
+        except ValidationError:
+            invalid += 1
+            continue
+        rows[normalize_email(row.email)] = row
+    if invalid:
+        report.warnings.append(
+            f"{invalid} leerkracht(en) met een ongeldig e-mailadres overgeslagen."
+        )
     users = {user.email: user for user in User.objects.filter(email__in=rows)}
     new_users = [
         User(email=email, name=_name(row), password=make_password(None))

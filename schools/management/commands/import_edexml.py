@@ -24,9 +24,11 @@ class Command(BaseCommand):
     def read(self, path: Path) -> bytes:
         try:
             if path.stat().st_size > MAX_FILE_BYTES:
-                raise CommandError(
-                    f"Het bestand is groter dan {MAX_FILE_BYTES // (1024 * 1024)} MB."
+                message = f"Het bestand is groter dan {MAX_FILE_BYTES // (1024 * 1024)} MB."
+                ImportLog.objects.create(
+                    kind=self.kind, file_name=path.name[:255], ok=False, message=message
                 )
+                raise CommandError(message)
             return path.read_bytes()
         except OSError as error:
             raise CommandError(f"{path}: {error.strerror}") from None

@@ -9,7 +9,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from schools.models import Pupil
+from schools.admin.imports import PREVIEW_LIFETIME
+from schools.models import ImportLog, Pupil
 
 
 def left_long_ago(today=None):
@@ -20,7 +21,8 @@ def left_long_ago(today=None):
 class Command(BaseCommand):
     help = (
         "Deletes pupils marked as left more than LEFT_PUPIL_RETENTION_DAYS ago, with their "
-        "parent links, pictures and launches (run daily)."
+        "parent links, pictures and launches, and files of unconfirmed import previews "
+        "(run daily)."
     )
 
     def add_arguments(self, parser):
@@ -33,5 +35,9 @@ class Command(BaseCommand):
             return
         with transaction.atomic():
             deleted = pupils.delete()[1].get("schools.Pupil", 0)
+            # Files uploaded for a preview that was never confirmed: names and birth dates.
+            ImportLog.objects.filter(
+                upload__isnull=False, started_at__lt=timezone.now() - PREVIEW_LIFETIME
+            ).update(upload=None)
         days = settings.LEFT_PUPIL_RETENTION_DAYS
         self.stdout.write(f"{deleted} leerlingen verwijderd (langer dan {days} dagen vertrokken).")
