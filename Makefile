@@ -7,7 +7,7 @@ CHROMIUM := /usr/bin/chromium
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format migrate demo clean bench-argon2
+.PHONY: install run test lint format migrate demo clean bench bench-argon2 bench-import
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,15 @@ $(CHROMIUM):
 ## What one Argon2id verification costs on this machine (passwords and PINs)
 bench-argon2: $(INSTALLED)
 	$(PY) -m bench.argon2_cost
+
+## How fast the school-data import is for 1,000 and 8,000 pupils, and whether its query
+## count stays flat (a throwaway SQLite database; `$(PY) -m bench.import_speed --postgres`
+## for PostgreSQL)
+bench-import: $(INSTALLED)
+	$(PY) -m bench.import_speed
+
+## All benchmarks
+bench: bench-argon2 bench-import
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .

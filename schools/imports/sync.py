@@ -25,6 +25,8 @@ from schools.models import Group, Pupil, School, StaffMembership, StaffRole
 
 BATCH = 1000
 PUPIL_FIELDS = ("first_name", "infix", "last_name", "year_level", "eck_id")
+#: Pupil column → the file's field it follows (a pupil found by ECK iD may have a new key).
+FOLLOWS = {**{name: name for name in PUPIL_FIELDS}, "external_key": "key"}
 
 
 @dataclass
@@ -136,7 +138,7 @@ def _sync_pupils(
     existing = list(Pupil.objects.filter(school=school))
     by_key = {pupil.external_key: pupil for pupil in existing if pupil.external_key}
     by_eck = {pupil.eck_id: pupil for pupil in existing if pupil.eck_id}
-    seen, new, changed = set(), [], []
+    seen, new, changed = set(), [], {}
     for row in file.pupils:
         group = groups[row.group_key]
         leaving = row.left_on is not None and row.left_on <= today
@@ -150,45 +152,43 @@ def _sync_pupils(
             new.append(pupil)
             continue
         seen.add(pupil.pk)
-        dirty = False
-        if pupil.external_key != row.key or any(
-            getattr(pupil, name) != getattr(row, name) for name in PUPIL_FIELDS
-        ):
-            for name in PUPIL_FIELDS:
-                setattr(pupil, name, getattr(row, name))
-            pupil.external_key = row.key  # found by ECK iD under a new key
+        fields = [
+            column
+            for column, name in FOLLOWS.items()
+            if getattr(pupil, column) != getattr(row, name)
+        ]
+        if fields:
+            for column in fields:
+                setattr(pupil, column, getattr(row, FOLLOWS[column]))
             report.updated += 1
-            dirty = True
         if pupil.group_id != group.pk:
             pupil.group = group
+            fields.append("group")
             report.moved += 1
-            dirty = True
         if leaving and pupil.left_on is None:
             pupil.left_on, pupil.home_login_enabled = row.left_on, False
+            fields += ["left_on", "home_login_enabled"]
             report.left += 1
-            dirty = True
         elif not leaving and pupil.left_on is not None:
             pupil.left_on = None  # back at school; home login stays off until a teacher says
+            fields.append("left_on")
             report.returned += 1
-            dirty = True
-        if dirty:
+        if fields:
             pupil.updated_at = timezone.now()
-            changed.append(pupil)
+            changed.setdefault(frozenset(fields), []).append(pupil)
         else:
             report.unchanged += 1
     Pupil.objects.bulk_create(new, batch_size=BATCH)
     report.created = len(new)
-    Pupil.objects.bulk_update(
-        changed,
-        [*PUPIL_FIELDS, "external_key", "group", "left_on", "home_login_enabled", "updated_at"],
-        batch_size=BATCH,
-    )
-    gone = (
-        Pupil.objects.filter(school=school, left_on__isnull=True)
-        .exclude(pk__in=[pupil.pk for pupil in existing if pupil.pk in seen])
-        .exclude(pk__in=[pupil.pk for pupil in new])
-    )
-    report.left += gone.update(left_on=today, home_login_enabled=False, updated_at=timezone.now())
+    # Only the columns that changed, per kind of change: a class moving up writes its group,
+    # not ten columns (bulk_update builds one CASE per row and column).
+    for fields, pupils in changed.items():
+        Pupil.objects.bulk_update(pupils, [*sorted(fields), "updated_at"], batch_size=BATCH)
+    gone = [pupil.pk for pupil in existing if pupil.pk not in seen and pupil.left_on is None]
+    for start in range(0, len(gone), BATCH):
+        report.left += Pupil.objects.filter(pk__in=gone[start : start + BATCH]).update(
+            left_on=today, home_login_enabled=False, updated_at=timezone.now()
+        )
 
 
 def _sync_teachers(
