@@ -886,3 +886,16 @@ def test_a_teacher_with_an_invalid_address_is_skipped_with_a_warning(today, tmp_
     output = import_edexml(write(tmp_path, root))
     assert "1 leerkracht(en) met een ongeldig e-mailadres overgeslagen." in output
     assert StaffMembership.objects.filter(school__brin="99XX").count() == 6
+
+
+def test_an_eck_id_another_pupil_already_has_is_refused_without_change(sample_school, tmp_path):
+    taken = pupil("100002").eck_id
+    assert taken
+    # 100002 is no longer in the file (marked left, keeping its ECK iD); 100001 claims it.
+    root = sample()
+    remove_pupil(root, "100002")
+    leerling(root, "100001").set("eckid", taken)
+    before = snapshot()
+    message = refused(write(tmp_path, root))
+    assert "botst met wat al in het portaal staat" in message
+    assert snapshot() == before

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import IntegrityError
+
 from schools.imports.csvfile import read_csv
 from schools.imports.data import ImportRefused
 from schools.imports.edexml import read_edexml
@@ -40,13 +42,24 @@ def run_import(
                 brin, location_code = target.brin, target.location_code
             file = read_csv(data, brin.upper(), location_code)
         school, report = sync(file, target=target, dry_run=dry_run)
+    except IntegrityError:
+        # E.g. an ECK iD or key that another pupil of the school already has in the portal.
+        return _refused(
+            log,
+            "Het bestand botst met wat al in het portaal staat (een sleutel of ECK iD die "
+            "een andere leerling al heeft). Er is niets veranderd.",
+        )
     except ImportRefused as refusal:
-        log.ok, log.message = False, str(refusal)
-        log.save()
-        return Outcome(log, None, str(refusal))
+        return _refused(log, str(refusal))
     if not dry_run or School.objects.filter(pk=school.pk).exists():
         log.school = school
     log.counts, log.warnings = report.counts, report.warnings
     log.message = "\n".join(report.lines())
     log.save()
     return Outcome(log, report, school=school)
+
+
+def _refused(log: ImportLog, message: str) -> Outcome:
+    log.ok, log.message = False, message
+    log.save()
+    return Outcome(log, None, message)
