@@ -88,24 +88,20 @@ class ClientAdmin(OperatorsOnly, admin.ModelAdmin):
 
     @admin.action(description=_("Nieuw geheim maken (het oude werkt nog 7 dagen)"))
     def rotate_secret(self, request, queryset):
-        if queryset.count() != 1:
-            self.message_user(request, _("Kies precies één koppeling."), messages.ERROR)
-            return None
-        client = queryset.get()
-        secret = client.new_secret()
-        client.save(
-            update_fields=["secret_digest", "previous_secret_digest", "previous_secret_until"]
-        )
-        return self._show_secret(request, client, secret)
+        return self._replace_secret(request, queryset, revoke_old=False)
 
     @admin.action(description=_("Nieuw geheim maken en het oude meteen intrekken (gelekt)"))
     def replace_secret_now(self, request, queryset):
+        return self._replace_secret(request, queryset, revoke_old=True)
+
+    def _replace_secret(self, request, queryset, *, revoke_old: bool):
         if queryset.count() != 1:
             self.message_user(request, _("Kies precies één koppeling."), messages.ERROR)
             return None
         client = queryset.get()
         secret = client.new_secret()
-        client.previous_secret_digest, client.previous_secret_until = "", None
+        if revoke_old:
+            client.previous_secret_digest, client.previous_secret_until = "", None
         client.save(
             update_fields=["secret_digest", "previous_secret_digest", "previous_secret_until"]
         )

@@ -742,20 +742,13 @@ def test_a_bad_file_is_refused_and_changes_nothing(sample_school, tmp_path, make
 
 
 def test_a_file_above_the_limit_is_refused_by_the_reader(sample_school, tmp_path, monkeypatch):
-    # The reader took its own copy of the limit when it was imported.
-    monkeypatch.setattr("schools.imports.edexml.MAX_FILE_BYTES", 10_000)
+    monkeypatch.setattr("schools.imports.data.MAX_FILE_BYTES", 10_000)
     assert "Het bestand is groter dan" in refused(write(tmp_path, would_change()))
 
 
 def test_a_file_above_the_limit_is_refused_by_the_command(sample_school, tmp_path, monkeypatch):
     """The command looks at the size before it reads the file; that refusal is logged too."""
-    for module in (
-        "schools.imports.data",
-        "schools.imports.edexml",
-        "schools.imports.csvfile",
-        "schools.management.commands.import_edexml",
-    ):
-        monkeypatch.setattr(f"{module}.MAX_FILE_BYTES", 10_000)
+    monkeypatch.setattr("schools.imports.data.MAX_FILE_BYTES", 10_000)
     before = snapshot()
 
     with pytest.raises(CommandError, match="Het bestand is groter dan"):

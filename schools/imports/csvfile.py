@@ -11,7 +11,7 @@ import csv
 import io
 from datetime import date
 
-from schools.imports.data import MAX_FILE_BYTES, GroupRow, ImportRefused, PupilRow, SchoolFile
+from schools.imports.data import GroupRow, ImportRefused, PupilRow, SchoolFile, check_size
 from schools.imports.edexml import PORTAL_YEAR_LEVELS
 
 REQUIRED = ("key", "voornaam", "tussenvoegsel", "achternaam", "groep", "jaargroep")
@@ -30,10 +30,7 @@ def _decode(data: bytes) -> str:
 
 
 def read_csv(data: bytes, brin: str, location_code: str) -> SchoolFile:
-    if len(data) > MAX_FILE_BYTES:
-        raise ImportRefused(
-            f"Het bestand is groter dan {MAX_FILE_BYTES // (1024 * 1024)} MB en is niet gelezen."
-        )
+    check_size(len(data))
     text = _decode(data)
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","

@@ -13,6 +13,14 @@ class ImportRefused(Exception):
     """The file cannot be imported; the message says why, in Dutch, for the uploader."""
 
 
+TOO_BIG = f"Het bestand is groter dan {MAX_FILE_BYTES // (1024 * 1024)} MB en is niet gelezen."
+
+
+def check_size(size: int) -> None:
+    if size > MAX_FILE_BYTES:
+        raise ImportRefused(TOO_BIG)
+
+
 @dataclass(frozen=True)
 class GroupRow:
     key: str

@@ -17,12 +17,12 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
 from schools.imports.data import (
-    MAX_FILE_BYTES,
     GroupRow,
     ImportRefused,
     PupilRow,
     SchoolFile,
     TeacherRow,
+    check_size,
 )
 from schools.models import BRIN_PATTERN, LOCATION_PATTERN
 
@@ -55,10 +55,7 @@ KNOWN = {
 
 
 def read_edexml(data: bytes) -> SchoolFile:
-    if len(data) > MAX_FILE_BYTES:
-        raise ImportRefused(
-            f"Het bestand is groter dan {MAX_FILE_BYTES // (1024 * 1024)} MB en is niet gelezen."
-        )
+    check_size(len(data))
     try:
         root = fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from schools.imports.data import MAX_FILE_BYTES
+from schools.imports import data
+from schools.imports.data import TOO_BIG
 from schools.imports.run import run_import
 from schools.models import ImportLog
 
@@ -23,8 +24,8 @@ class Command(BaseCommand):
 
     def read(self, path: Path) -> bytes:
         try:
-            if path.stat().st_size > MAX_FILE_BYTES:
-                message = f"Het bestand is groter dan {MAX_FILE_BYTES // (1024 * 1024)} MB."
+            if path.stat().st_size > data.MAX_FILE_BYTES:
+                message = TOO_BIG
                 ImportLog.objects.create(
                     kind=self.kind, file_name=path.name[:255], ok=False, message=message
                 )
