@@ -296,6 +296,13 @@ class Pupil(models.Model):
         blank=True,
         help_text=_("Leeg zolang de leerling op school zit."),
     )
+    left_marked_on = models.DateField(
+        _("als vertrokken gemarkeerd op"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Vanaf deze dag telt de bewaartermijn."),
+    )
     created_at = models.DateTimeField(_("aangemaakt op"), auto_now_add=True)
     updated_at = models.DateTimeField(_("gewijzigd op"), auto_now=True)
 
@@ -342,6 +349,13 @@ class Pupil(models.Model):
     def save(self, *args, **kwargs):
         if self.group_id:
             self.school_id = self.group.school_id
+        if self.left_on is None:
+            self.left_marked_on = None
+        elif self.left_marked_on is None:
+            self.left_marked_on = timezone.localdate()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "left_on" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "left_marked_on"}
         super().save(*args, **kwargs)
         # A replaced or cleared photo of a child is removed, not left behind on disk.
         old = str(getattr(self, "_stored_avatar", "") or "")

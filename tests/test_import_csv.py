@@ -72,7 +72,9 @@ def test_it_imports_the_sample_csv(time_machine):
     assert "Import voor School 99XX00 (99XX00):" in output
     assert pupils_line(created=60) in output
     assert "Groepen: 8 nieuw, 0 gewijzigd." in output
-    assert "Leerkrachten: 0 nieuw, 0 gewijzigd." in output
+    assert (
+        "Leerkrachten: 0 nieuw, 0 gewijzigd, 0 niet meer in het bestand (groepen eraf)." in output
+    )
     school = School.objects.get()
     assert (school.brin, school.location_code) == ("99XX", "00")
     groups = {group.name: group for group in school.groups.all()}
@@ -244,3 +246,22 @@ def test_a_csv_moves_a_pupil_and_marks_a_missing_one_as_left(imported, tmp_path)
     assert pupils_line(updated=1, moved=1, left=1, unchanged=58) in output
     assert Pupil.objects.get(external_key="100020").group.name == "Groep 4"
     assert Pupil.objects.get(external_key="100060").left_on is not None
+
+
+def test_a_csv_without_an_eckid_column_keeps_the_portals_eck_ids(tmp_path):
+    import_csv(write(tmp_path, "\n".join(sample_lines())))
+    assert Pupil.objects.get(external_key="100002").eck_id
+    lines = [
+        ",".join(line.split(",")[:-1]) for line in sample_lines()
+    ]  # the same file without its last column (eckid)
+    output = import_csv(write(tmp_path, "\n".join(lines)))
+    assert "Er verandert niets" in output
+    assert Pupil.objects.get(external_key="100002").eck_id
+
+
+def test_a_broken_quote_is_reported_in_dutch_with_its_line(tmp_path):
+    lines = sample_lines()
+    lines[2] = lines[2].replace("Milan", '"Milan', 1) if "Milan" in lines[2] else '"' + lines[2]
+    message = refused(write(tmp_path, "\n".join(lines[:3])))
+    assert message.startswith("Regel ")
+    assert "aanhalingsteken" in message

@@ -206,6 +206,7 @@ def counts(**changes: int) -> dict[str, int]:
         "groups_updated",
         "teachers_created",
         "teachers_updated",
+        "teachers_left",
     )
     unknown = set(changes) - set(names)
     assert not unknown, unknown
@@ -303,7 +304,9 @@ def test_it_imports_the_sample_school(today):
     assert "Import voor School 99XX00 (99XX00):" in output
     assert pupils_line(created=60) in output
     assert "Groepen: 8 nieuw, 0 gewijzigd." in output
-    assert "Leerkrachten: 6 nieuw, 0 gewijzigd." in output
+    assert (
+        "Leerkrachten: 6 nieuw, 0 gewijzigd, 0 niet meer in het bestand (groepen eraf)." in output
+    )
     assert NOTHING_CHANGES not in output
     assert "Let op" not in output  # the sample has nothing the reader does not know
 
@@ -368,7 +371,9 @@ def test_a_second_import_of_the_same_file_changes_nothing_and_says_so(sample_sch
 
     assert pupils_line(unchanged=60) in output
     assert "Groepen: 0 nieuw, 0 gewijzigd." in output
-    assert "Leerkrachten: 0 nieuw, 0 gewijzigd." in output
+    assert (
+        "Leerkrachten: 0 nieuw, 0 gewijzigd, 0 niet meer in het bestand (groepen eraf)." in output
+    )
     assert NOTHING_CHANGES in output
     assert snapshot() == before  # not even a pupil's updated_at
     assert ImportLog.objects.count() == 2
@@ -381,7 +386,9 @@ def test_a_dry_run_prints_the_counts_and_changes_nothing(today):
     assert "Proefimport (er is niets veranderd)" in output
     assert pupils_line(created=60) in output
     assert "Groepen: 8 nieuw, 0 gewijzigd." in output
-    assert "Leerkrachten: 6 nieuw, 0 gewijzigd." in output
+    assert (
+        "Leerkrachten: 6 nieuw, 0 gewijzigd, 0 niet meer in het bestand (groepen eraf)." in output
+    )
     for model in (School, Group, Pupil, User, StaffMembership):
         assert not model.objects.exists(), model
     log = ImportLog.objects.get()
@@ -411,7 +418,9 @@ def test_an_account_that_exists_already_is_used_for_the_teacher(today, tmp_path)
 
     output = import_edexml(write(tmp_path, root))
 
-    assert "Leerkrachten: 6 nieuw, 0 gewijzigd." in output
+    assert (
+        "Leerkrachten: 6 nieuw, 0 gewijzigd, 0 niet meer in het bestand (groepen eraf)." in output
+    )
     assert User.objects.count() == 6
     membership = StaffMembership.objects.get(user=existing)
     assert {group.name for group in membership.groups.all()} == {"Groep 5", "Groep 6"}
@@ -478,7 +487,9 @@ def test_next_year_syncs_and_keeps_what_only_the_portal_knows(sample_school, tmp
     assert latest_log().counts == expected
     assert pupils_line(created=3, updated=1, moved=1, left=3, unchanged=55) in output
     assert "Groepen: 0 nieuw, 0 gewijzigd." in output
-    assert "Leerkrachten: 1 nieuw, 1 gewijzigd." in output
+    assert (
+        "Leerkrachten: 1 nieuw, 1 gewijzigd, 0 niet meer in het bestand (groepen eraf)." in output
+    )
     assert NOTHING_CHANGES not in output
 
     assert pupil("100020").group.name == "Groep 4"
@@ -759,15 +770,49 @@ def test_a_file_above_the_limit_is_refused_by_the_command(sample_school, tmp_pat
     assert [log.file_name for log in refusals] == ["groot.xml"], "the refusal was not logged"
 
 
-def test_a_group_name_taken_under_another_key_is_refused_mid_sync(sample_school, tmp_path):
+def test_a_group_name_taken_by_a_group_outside_the_file_is_refused(sample_school, tmp_path):
     """Refused after the sync began (groups are checked against the database): still nothing."""
+    Group.objects.create(school=sample_school, name="Plusklas", year_level="S")
     root = would_change()
-    groep = root.find("groepen/groep[@key='GRP1']")
-    set_text(groep, "naam", "Groep 2")  # GRP2 is called that in the portal
-    set_text(root.find("groepen/groep[@key='GRP2']"), "naam", "Groep 2a")
-    assert "Groep 'Groep 2' bestaat al in het portaal met een andere sleutel" in refused(
-        write(tmp_path, root)
-    )
+    set_text(root.find("groepen/groep[@key='GRP1']"), "naam", "Plusklas")
+    assert "Na deze import zouden twee groepen 'Plusklas' heten" in refused(write(tmp_path, root))
+
+
+def test_groups_can_swap_names_in_one_file(sample_school, tmp_path):
+    root = sample()
+    set_text(root.find("groepen/groep[@key='GRP5']"), "naam", "Groep 6")
+    set_text(root.find("groepen/groep[@key='GRP6']"), "naam", "Groep 5")
+    import_edexml(write(tmp_path, root))
+    names = dict(Group.objects.filter(school=sample_school).values_list("external_key", "name"))
+    assert names["GRP5"] == "Groep 6" and names["GRP6"] == "Groep 5"
+
+
+def test_a_pupil_whose_leaving_date_is_long_past_is_kept_for_the_whole_retention(
+    sample_school, tmp_path, settings, time_machine
+):
+    settings.LEFT_PUPIL_RETENTION_DAYS = 365
+    root = sample()
+    set_text(leerling(root, "100001"), "uitstroomdatum", "2015-01-01")
+    import_edexml(write(tmp_path, root))
+    assert pupil("100001").left_on.isoformat() == "2015-01-01"
+    assert "0 leerlingen verwijderd" in purge()
+    time_machine.shift(timedelta(days=366))
+    assert "1 leerlingen verwijderd" in purge()
+
+
+def test_a_pupil_cannot_take_over_another_pupils_record_by_eck_id(sample_school, tmp_path):
+    """Anna (100002) gets a new ECK iD; a new pupil arrives with Anna's old one."""
+    anna = give_portal_state("100002", "ouder.anna@example.com")
+    old_eck = anna.eck_id
+    root = sample()
+    leerling(root, "100002").set("eckid", "https://ketenid.nl/201703/nieuw")
+    add_pupil(root, "200001", "Bram", "Nieuw", "GRP1", eckid=old_eck)
+    output = import_edexml(write(tmp_path, root))
+    anna = pupil("100002")
+    assert anna.first_name == "Elin" and anna.home_login_enabled
+    assert ParentLink.objects.filter(pupil=anna, user__email="ouder.anna@example.com").exists()
+    assert pupil("200001").first_name == "Bram" and not pupil("200001").home_login_enabled
+    assert "1 nieuw, 1 gewijzigd" in output
 
 
 def test_a_refusal_for_a_new_school_creates_no_school(today, tmp_path):
@@ -799,8 +844,10 @@ def left_pupils(cast, settings, time_machine):
     """Emma left 366 days ago, Daan exactly 365 days ago, Lotte still at school."""
     time_machine.move_to(NOW)
     settings.LEFT_PUPIL_RETENTION_DAYS = 365
-    cast.emma.mark_left(TODAY - timedelta(days=366))
-    cast.daan.mark_left(TODAY - timedelta(days=365))
+    for pupil, days in ((cast.emma, 366), (cast.daan, 365)):
+        pupil.mark_left(TODAY - timedelta(days=days))
+        # Marked on the day itself: retention counts from the marking.
+        Pupil.objects.filter(pk=pupil.pk).update(left_marked_on=TODAY - timedelta(days=days))
     return cast
 
 
@@ -892,3 +939,35 @@ def test_an_eck_id_another_pupil_already_has_is_refused_without_change(sample_sc
     message = refused(write(tmp_path, root))
     assert "botst met wat al in het portaal staat" in message
     assert snapshot() == before
+
+
+def test_a_teacher_missing_from_the_file_loses_the_files_groups_but_not_others(
+    sample_school, tmp_path
+):
+    plusklas = Group.objects.create(school=sample_school, name="Plusklas", year_level="S")
+    membership = StaffMembership.objects.get(user__email="r.hoekstra@verzonnenvlinder.example")
+    membership.groups.add(plusklas)  # linked by hand in admin
+    root = sample()
+    root.find("leerkrachten").remove(root.find("leerkrachten/leerkracht[@key='LK02']"))
+    output = import_edexml(write(tmp_path, root))
+    assert "1 niet meer in het bestand (groepen eraf)" in output
+    assert set(membership.groups.all()) == {plusklas}
+    # Someone still in the file keeps a group added by hand too.
+    other = StaffMembership.objects.get(user__email="a.degroot@verzonnenvlinder.example")
+    other.groups.add(plusklas)
+    import_edexml(write(tmp_path, root))
+    assert plusklas in other.groups.all()
+
+
+def test_keys_longer_than_the_standard_allows_are_refused(sample_school, tmp_path):
+    root = sample()
+    leerling(root, "100001").set("key", "k" * 300)
+    before = snapshot()
+    assert "langer dan 256 tekens" in refused(write(tmp_path, root))
+    assert snapshot() == before
+
+
+def test_two_groups_with_one_name_are_refused(sample_school, tmp_path):
+    root = sample()
+    set_text(root.find("groepen/groep[@key='GRP2']"), "naam", "Groep 1")
+    assert "De groepsnaam 'Groep 1' komt twee keer voor." in refused(write(tmp_path, root))

@@ -73,8 +73,9 @@ def import_view(model_admin, request, object_id):
             if outcome.error:
                 form.add_error("file", outcome.error)
             else:
-                outcome.log.upload = data
-                outcome.log.save(update_fields=["upload"])
+                if outcome.report.changes_anything:  # kept only to be confirmed
+                    outcome.log.upload = data
+                    outcome.log.save(update_fields=["upload"])
                 context.update(preview=outcome.log, lines=outcome.report.lines())
                 context["changes"] = outcome.report.changes_anything
     context["form"] = form
@@ -96,8 +97,9 @@ def _confirm(request, school, code):
         messages.error(request, _("Deze voorvertoning is verlopen. Lees het bestand opnieuw in."))
         return redirect("admin:schools_school_import", school.pk)
     data = bytes(preview.upload)
-    preview.upload = None
-    preview.save(update_fields=["upload"])
+    # Claimed by one request only: a double click imports once.
+    if not ImportLog.objects.filter(pk=preview.pk, upload__isnull=False).update(upload=None):
+        return redirect(reverse("admin:schools_importlog_change", args=[preview.pk]))
     outcome = run_import(preview.kind, data, preview.file_name, target=school, by=request.user)
     if outcome.error:  # the school changed since the preview
         messages.error(request, outcome.error)

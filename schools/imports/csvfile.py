@@ -16,6 +16,7 @@ from schools.imports.edexml import PORTAL_YEAR_LEVELS
 
 REQUIRED = ("key", "voornaam", "tussenvoegsel", "achternaam", "groep", "jaargroep")
 OPTIONAL = ("geboortedatum", "eckid", "uitstroomdatum")
+QUOTE_PROBLEM = "een aanhalingsteken staat verkeerd of is niet afgesloten."
 
 
 def _decode(data: bytes) -> str:
@@ -39,13 +40,15 @@ def read_csv(data: bytes, brin: str, location_code: str) -> SchoolFile:
         header = [column.strip().lower() for column in next(reader)]
     except StopIteration:
         raise ImportRefused("Het bestand is leeg.") from None
-    except csv.Error as error:
-        raise ImportRefused(f"Regel 1: {error}.") from None
+    except csv.Error:
+        raise ImportRefused(f"Regel 1: {QUOTE_PROBLEM}") from None
     missing = [column for column in REQUIRED if column not in header]
     if missing:
         raise ImportRefused(f"Regel 1: de kolom(men) {', '.join(missing)} ontbreken.")
     unknown = [column for column in header if column not in REQUIRED + OPTIONAL]
-    result = SchoolFile(brin=brin, location_code=location_code, groups_by_name=True)
+    result = SchoolFile(
+        brin=brin, location_code=location_code, groups_by_name=True, has_eck_ids="eckid" in header
+    )
     if unknown:
         result.warnings.append(f"Onbekende kolom(men) overgeslagen: {', '.join(unknown)}.")
     position = {column: header.index(column) for column in REQUIRED + OPTIONAL if column in header}
@@ -64,6 +67,8 @@ def read_csv(data: bytes, brin: str, location_code: str) -> SchoolFile:
             key = cell["key"]
             if not key:
                 raise ImportRefused(f"Regel {line}: de kolom key is leeg.")
+            if len(key) > 256 or len(cell.get("eckid", "")) > 256:
+                raise ImportRefused(f"Regel {line}: key of eckid is langer dan 256 tekens.")
             if key in seen_keys:
                 raise ImportRefused(
                     f"Regel {line}: de leerlingsleutel '{key}' komt twee keer voor."
@@ -104,7 +109,7 @@ def read_csv(data: bytes, brin: str, location_code: str) -> SchoolFile:
                     left_on=left_on,
                 )
             )
-    except csv.Error as error:
-        raise ImportRefused(f"Regel {reader.line_num}: {error}.") from None
+    except csv.Error:
+        raise ImportRefused(f"Regel {reader.line_num}: {QUOTE_PROBLEM}") from None
     result.groups = list(groups.values())
     return result

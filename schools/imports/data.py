@@ -64,4 +64,6 @@ class SchoolFile:
     has_teachers: bool = False
     #: A CSV file names groups but has no keys for them: match on the name, keep the key.
     groups_by_name: bool = False
+    #: False for a CSV file without an eckid column: the portal's ECK iDs then stay.
+    has_eck_ids: bool = True
     warnings: list[str] = field(default_factory=list)

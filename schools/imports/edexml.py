@@ -27,6 +27,7 @@ from schools.imports.data import (
 from schools.models import BRIN_PATTERN, LOCATION_PATTERN
 
 SCHOOL_YEAR = re.compile(r"(\d{4})-(\d{4})")
+KEY_MAX = 256  # keys and ECK iDs, as the standard and the database allow
 PORTAL_YEAR_LEVELS = {"1", "2", "3", "4", "5", "6", "7", "8", "S", "C"}
 
 KNOWN = {
@@ -81,6 +82,11 @@ def _text(element: Element | None, name: str) -> str:
     return (child.text or "").strip() if child is not None else ""
 
 
+def _check_length(value: str, what: str) -> None:
+    if len(value) > KEY_MAX:
+        raise ImportRefused(f"Een {what} in het bestand is langer dan {KEY_MAX} tekens.")
+
+
 def _date(value: str, what: str) -> date | None:
     if not value:
         return None
@@ -131,7 +137,7 @@ class _Reader:
         return result
 
     def read_groups(self, root: Element) -> list[GroupRow]:
-        groups, seen, composite = [], set(), 0
+        groups, seen, names, composite = [], set(), set(), 0
         for element in root.findall("groepen/*"):
             if element.tag == "samengestelde_groep":
                 composite += 1
@@ -147,6 +153,10 @@ class _Reader:
             if key in seen:
                 raise ImportRefused(f"De groepssleutel '{key}' komt twee keer voor.")
             seen.add(key)
+            _check_length(key, "groepssleutel")
+            if name[:100] in names:
+                raise ImportRefused(f"De groepsnaam '{name[:100]}' komt twee keer voor.")
+            names.add(name[:100])
             level = _text(element, "jaargroep").upper()
             if level not in PORTAL_YEAR_LEVELS:
                 self.warnings.append(
@@ -173,7 +183,9 @@ class _Reader:
             if key in seen_keys:
                 raise ImportRefused(f"De leerlingsleutel '{key}' komt twee keer voor.")
             seen_keys.add(key)
+            _check_length(key, "leerlingsleutel")
             eck_id = (element.get("eckid") or "").strip()
+            _check_length(eck_id, "ECK iD")
             if eck_id:
                 if eck_id in seen_eck:
                     raise ImportRefused(f"Het ECK iD van leerling '{key}' komt twee keer voor.")
@@ -217,7 +229,7 @@ class _Reader:
         for element in root.findall("leerkrachten/leerkracht"):
             self.check_children(element)
             key = (element.get("key") or "").strip()
-            if key in seen:
+            if key and key in seen:
                 raise ImportRefused(f"De leerkrachtsleutel '{key}' komt twee keer voor.")
             seen.add(key)
             email = _text(element, "emailadres")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import IntegrityError
+from django.db import DatabaseError
 
 from schools.imports.csvfile import read_csv
 from schools.imports.data import ImportRefused
@@ -42,12 +42,12 @@ def run_import(
                 brin, location_code = target.brin, target.location_code
             file = read_csv(data, brin.upper(), location_code)
         school, report = sync(file, target=target, dry_run=dry_run)
-    except IntegrityError:
-        # E.g. an ECK iD or key that another pupil of the school already has in the portal.
+    except DatabaseError:
+        # E.g. an ECK iD that a pupil who left still has in the portal.
         return _refused(
             log,
-            "Het bestand botst met wat al in het portaal staat (een sleutel of ECK iD die "
-            "een andere leerling al heeft). Er is niets veranderd.",
+            "Het bestand botst met wat al in het portaal staat (bijvoorbeeld een ECK iD dat "
+            "een vertrokken leerling nog heeft). Er is niets veranderd.",
         )
     except ImportRefused as refusal:
         return _refused(log, str(refusal))

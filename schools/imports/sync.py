@@ -24,6 +24,7 @@ from schools.imports.data import ImportRefused, SchoolFile
 from schools.models import Group, Pupil, School, StaffMembership, StaffRole
 
 BATCH = 1000
+EMAIL_MAX = 254
 PUPIL_FIELDS = ("first_name", "infix", "last_name", "year_level", "eck_id")
 #: Pupil column → the file's field it follows (a pupil found by ECK iD may have a new key).
 FOLLOWS = {**{name: name for name in PUPIL_FIELDS}, "external_key": "key"}
@@ -41,6 +42,7 @@ class Report:
     groups_updated: int = 0
     teachers_created: int = 0
     teachers_updated: int = 0
+    teachers_left: int = 0
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -58,10 +60,16 @@ class Report:
             f"een andere groep, {self.left} vertrokken, {self.returned} teruggekomen, "
             f"{self.unchanged} ongewijzigd.",
             f"Groepen: {self.groups_created} nieuw, {self.groups_updated} gewijzigd.",
-            f"Leerkrachten: {self.teachers_created} nieuw, {self.teachers_updated} gewijzigd.",
+            f"Leerkrachten: {self.teachers_created} nieuw, {self.teachers_updated} gewijzigd, "
+            f"{self.teachers_left} niet meer in het bestand (groepen eraf).",
         ]
+        if self.teachers_created:
+            lines.append(
+                "Nieuwe leerkrachten kiezen hun wachtwoord met 'Wachtwoord vergeten?' op de "
+                "inlogpagina van het beheer."
+            )
         if not self.changes_anything:
-            lines.append("Er verandert niets: het portaal was al bij met dit bestand.")
+            lines.append("Er verandert niets: het portaal komt al overeen met dit bestand.")
         lines += [f"Let op: {warning}" for warning in self.warnings]
         return lines
 
@@ -91,45 +99,64 @@ def sync(
     today = today or timezone.localdate()
     with transaction.atomic():
         school = school_for(file, target)
-        groups = _sync_groups(school, file, report)
+        groups, from_file = _sync_groups(school, file, report)
         _sync_pupils(school, file, groups, report, today)
         if file.has_teachers:
-            _sync_teachers(school, file, groups, report)
+            _sync_teachers(school, file, groups, from_file, report)
         if dry_run:
             transaction.set_rollback(True)
     return school, report
 
 
-def _sync_groups(school: School, file: SchoolFile, report: Report) -> dict[str, Group]:
+def _sync_groups(school: School, file: SchoolFile, report: Report) -> tuple[dict, set]:
+    """The file's groups by key, and the groups that came from the administration system."""
     existing = list(school.groups.all())
+    original_names = {group.pk: group.name for group in existing}
     by_key = {group.external_key: group for group in existing if group.external_key}
     by_name = {group.name: group for group in existing}
+    keys_in_file = {row.key for row in file.groups}
     result, new, changed = {}, [], []
     for row in file.groups:
         if file.groups_by_name:
             group = by_name.get(row.name)
             key = group.external_key if group is not None else ""
         else:
-            group = by_key.get(row.key) or by_name.get(row.name)
+            group = by_key.get(row.key)
+            by_its_name = by_name.get(row.name)
+            # A group typed in admin (or whose key left the file) takes the file's key.
+            if group is None and by_its_name and by_its_name.external_key not in keys_in_file:
+                group = by_its_name
             key = row.key
         if group is None:
             group = Group(school=school, name=row.name, year_level=row.year_level)
             group.external_key = key
             new.append(group)
         elif (group.name, group.year_level, group.external_key) != (row.name, row.year_level, key):
-            holder = by_name.get(row.name)
-            if holder is not None and holder is not group:
-                raise ImportRefused(
-                    f"Groep '{row.name}' bestaat al in het portaal met een andere sleutel. "
-                    "Hernoem of verwijder die groep eerst."
-                )
             group.name, group.year_level, group.external_key = row.name, row.year_level, key
             changed.append(group)
         result[row.key] = group
-    Group.objects.bulk_create(new, batch_size=BATCH)
+    final_names = [group.name for group in existing] + [group.name for group in new]
+    twice = sorted({name for name in final_names if final_names.count(name) > 1})
+    if twice:
+        raise ImportRefused(
+            f"Na deze import zouden twee groepen '{twice[0]}' heten: een groep in het portaal "
+            "die niet in het bestand staat, heeft die naam al. Hernoem of verwijder die eerst."
+        )
+    # Names move in two steps, so that "Groep 5" → "Groep 6" and "Groep 6" → "Groep 7" in one
+    # file never meet the unique name in between.
+    renamed = [group for group in changed if group.name != original_names[group.pk]]
+    if renamed:
+        final = {group.pk: group.name for group in renamed}
+        for group in renamed:
+            group.name = str(group.pk)
+        Group.objects.bulk_update(renamed, ["name"], batch_size=BATCH)
+        for group in renamed:
+            group.name = final[group.pk]
     Group.objects.bulk_update(changed, ["name", "year_level", "external_key"], batch_size=BATCH)
+    Group.objects.bulk_create(new, batch_size=BATCH)
     report.groups_created, report.groups_updated = len(new), len(changed)
-    return result
+    from_file = {group.pk for group in [*existing, *new] if group.external_key}
+    return result, from_file
 
 
 def _sync_pupils(
@@ -138,23 +165,35 @@ def _sync_pupils(
     existing = list(Pupil.objects.filter(school=school))
     by_key = {pupil.external_key: pupil for pupil in existing if pupil.external_key}
     by_eck = {pupil.eck_id: pupil for pupil in existing if pupil.eck_id}
+    keys_in_file = {row.key for row in file.pupils}
+    follows = FOLLOWS if file.has_eck_ids else {c: n for c, n in FOLLOWS.items() if c != "eck_id"}
     seen, new, changed = set(), [], {}
     for row in file.pupils:
         group = groups[row.group_key]
         leaving = row.left_on is not None and row.left_on <= today
-        pupil = by_key.get(row.key) or (by_eck.get(row.eck_id) if row.eck_id else None)
+        pupil = by_key.get(row.key)
+        if pupil is None and row.eck_id:
+            # Found by ECK iD under a new key, unless that pupil's own key is still in the file.
+            candidate = by_eck.get(row.eck_id)
+            if candidate is not None and candidate.external_key not in keys_in_file:
+                pupil = candidate
+        if pupil is not None and pupil.pk in seen:
+            raise ImportRefused(
+                f"Leerling '{row.key}' komt overeen met een leerling die al bij een andere "
+                "regel van het bestand hoort. Er is niets veranderd."
+            )
         if pupil is None:
+            if leaving:
+                continue  # left before the portal ever knew the pupil: nothing to keep
             pupil = Pupil(school=school, group=group, external_key=row.key)
             for name in PUPIL_FIELDS:
                 setattr(pupil, name, getattr(row, name))
-            if leaving:
-                pupil.left_on = row.left_on
             new.append(pupil)
             continue
         seen.add(pupil.pk)
         fields = [
             column
-            for column, name in FOLLOWS.items()
+            for column, name in follows.items()
             if getattr(pupil, column) != getattr(row, name)
         ]
         if fields:
@@ -166,42 +205,51 @@ def _sync_pupils(
             fields.append("group")
             report.moved += 1
         if leaving and pupil.left_on is None:
-            pupil.left_on, pupil.home_login_enabled = row.left_on, False
-            fields += ["left_on", "home_login_enabled"]
+            # Retention counts from today, not from a leaving date that may be years old.
+            pupil.left_on, pupil.left_marked_on = row.left_on, today
+            pupil.home_login_enabled = False
+            fields += ["left_on", "left_marked_on", "home_login_enabled"]
             report.left += 1
         elif not leaving and pupil.left_on is not None:
-            pupil.left_on = None  # back at school; home login stays off until a teacher says
-            fields.append("left_on")
+            pupil.left_on = pupil.left_marked_on = None  # back; home login stays off
+            fields += ["left_on", "left_marked_on"]
             report.returned += 1
         if fields:
             pupil.updated_at = timezone.now()
             changed.setdefault(frozenset(fields), []).append(pupil)
         else:
             report.unchanged += 1
-    Pupil.objects.bulk_create(new, batch_size=BATCH)
-    report.created = len(new)
     # Only the columns that changed, per kind of change: a class moving up writes its group,
-    # not ten columns (bulk_update builds one CASE per row and column).
+    # not ten columns (bulk_update builds one CASE per row and column). Updates go first: a
+    # new pupil may bring the ECK iD a staying pupil gives up in the same file.
     for fields, pupils in changed.items():
         Pupil.objects.bulk_update(pupils, [*sorted(fields), "updated_at"], batch_size=BATCH)
+    Pupil.objects.bulk_create(new, batch_size=BATCH)
+    report.created = len(new)
     gone = [pupil.pk for pupil in existing if pupil.pk not in seen and pupil.left_on is None]
     for start in range(0, len(gone), BATCH):
         report.left += Pupil.objects.filter(pk__in=gone[start : start + BATCH]).update(
-            left_on=today, home_login_enabled=False, updated_at=timezone.now()
+            left_on=today, left_marked_on=today, home_login_enabled=False, updated_at=timezone.now()
         )
 
 
 def _sync_teachers(
-    school: School, file: SchoolFile, groups: dict[str, Group], report: Report
+    school: School, file: SchoolFile, groups: dict[str, Group], from_file: set, report: Report
 ) -> None:
+    """Teachers' accounts, memberships and groups. Only links to groups that come from the
+    administration system are the file's to change; a group typed in admin keeps its teachers.
+    Teachers missing from the file lose those groups (their account and membership stay)."""
     rows, invalid = {}, 0
     for row in file.teachers:
+        email = normalize_email(row.email)
         try:
-            validate_email(normalize_email(row.email))
+            if len(email) > EMAIL_MAX:
+                raise ValidationError("too long")
+            validate_email(email)
         except ValidationError:
             invalid += 1
             continue
-        rows[normalize_email(row.email)] = row
+        rows[email] = row
     if invalid:
         report.warnings.append(
             f"{invalid} leerkracht(en) met een ongeldig e-mailadres overgeslagen."
@@ -216,7 +264,7 @@ def _sync_teachers(
     users.update({user.email: user for user in new_users})
     memberships = {
         membership.user_id: membership
-        for membership in StaffMembership.objects.filter(school=school, user__in=users.values())
+        for membership in StaffMembership.objects.filter(school=school)
     }
     new_memberships = [
         StaffMembership(user=users[email], school=school, role=StaffRole.TEACHER)
@@ -229,26 +277,33 @@ def _sync_teachers(
     through = StaffMembership.groups.through
     current: dict = {}
     for membership_id, group_id in through.objects.filter(
-        staffmembership__in=memberships.values()
+        staffmembership__school=school
     ).values_list("staffmembership_id", "group_id"):
         current.setdefault(membership_id, set()).add(group_id)
-    add, remove, updated = [], [], set()
+    row_by_user = {users[email].pk: row for email, row in rows.items()}
+    add, remove, updated, gone = [], [], set(), set()
     created_ids = {membership.pk for membership in new_memberships}
-    for email, row in rows.items():
-        membership = memberships[users[email].pk]
-        wanted = {groups[key].pk for key in row.group_keys}
+    for user_id, membership in memberships.items():
         has = current.get(membership.pk, set())
+        if user_id in row_by_user:
+            wanted = {groups[key].pk for key in row_by_user[user_id].group_keys}
+        elif membership.role == StaffRole.TEACHER:
+            wanted = has - from_file
+        else:
+            continue  # coordinators and school admins are not the file's to change
         add += [through(staffmembership=membership, group_id=pk) for pk in wanted - has]
-        remove += [(membership.pk, pk) for pk in has - wanted]
-        if wanted != has and membership.pk not in created_ids:
-            updated.add(membership.pk)
+        lost = (has - wanted) & from_file
+        remove += [(membership.pk, pk) for pk in lost]
+        if (wanted - has or lost) and membership.pk not in created_ids:
+            (updated if user_id in row_by_user else gone).add(membership.pk)
     through.objects.bulk_create(add, batch_size=BATCH)
     if remove:
-        lost = Q()
+        links = Q()
         for membership_id, group_id in remove:
-            lost |= Q(staffmembership_id=membership_id, group_id=group_id)
-        through.objects.filter(lost).delete()
+            links |= Q(staffmembership_id=membership_id, group_id=group_id)
+        through.objects.filter(links).delete()
     report.teachers_updated = len(updated)
+    report.teachers_left = len(gone)
 
 
 def _name(row) -> str:

@@ -15,7 +15,8 @@ from schools.models import ImportLog, Pupil
 
 def left_long_ago(today=None):
     cutoff = (today or timezone.localdate()) - timedelta(days=settings.LEFT_PUPIL_RETENTION_DAYS)
-    return Pupil.objects.filter(left_on__lt=cutoff)
+    # Counted from the day the portal marked the pupil, not from the leaving date in a file.
+    return Pupil.objects.filter(left_marked_on__lt=cutoff)
 
 
 class Command(BaseCommand):
