@@ -58,6 +58,9 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 OIDC_SIGNING_KEY = env.str("OIDC_SIGNING_KEY", default="", multiline=True)
 OIDC_NEXT_SIGNING_KEYS = env.list("OIDC_NEXT_SIGNING_KEYS", default=[])
 OIDC_PREVIOUS_SIGNING_KEYS = env.list("OIDC_PREVIOUS_SIGNING_KEYS", default=[])
+# Serves /bench/leeg/, an empty page through all middleware, for the load benchmark only.
+BENCH_VIEWS = env.bool("BENCH_VIEWS", default=False)
+
 # Pupils marked as left (by an import or by hand) are deleted this many days later.
 LEFT_PUPIL_RETENTION_DAYS = env.int("LEFT_PUPIL_RETENTION_DAYS", default=365)
 

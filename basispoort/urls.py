@@ -1,7 +1,9 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from basispoort import bench
 from launcher import views as launcher_views
 
 urlpatterns = [
@@ -15,3 +17,6 @@ urlpatterns = [
     # Browsers ask for this on pages without a <link rel="icon">, such as JSON answers.
     path("favicon.ico", launcher_views.favicon),
 ]
+
+if settings.BENCH_VIEWS:
+    urlpatterns.append(path("bench/leeg/", bench.empty))
