@@ -3,11 +3,12 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
+BENCH_INSTALLED := $(VENV)/.installed-bench
 CHROMIUM := /usr/bin/chromium
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format migrate demo clean bench bench-argon2 bench-import
+.PHONY: install run test lint format migrate demo clean bench bench-argon2 bench-import bench-load
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,8 +48,19 @@ bench-argon2: $(INSTALLED)
 bench-import: $(INSTALLED)
 	$(PY) -m bench.import_speed
 
+## The home flow under load: gunicorn with production settings on a throwaway PostgreSQL
+## database (DATABASE_URL's server, else 127.0.0.1:5432), driven by Locust; about three
+## minutes; prints a table and writes bench/results.json (see bench/README.md)
+bench-load: $(BENCH_INSTALLED)
+	$(PY) -m bench.load $(BENCH_LOAD_ARGS)
+
+# Locust, for bench-load only (the optional dependency group "bench").
+$(BENCH_INSTALLED): $(INSTALLED)
+	$(PY) -m pip install --quiet ".[bench]"
+	@touch $@
+
 ## All benchmarks
-bench: bench-argon2 bench-import
+bench: bench-argon2 bench-import bench-load
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .

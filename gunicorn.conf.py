@@ -6,9 +6,10 @@ bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
-# Restart workers now and then so that a slow leak can never take a server down.
-max_requests = 2000
-max_requests_jitter = 200
+# Restart workers now and then so that a slow leak can never take a server down; not so often
+# that reloading Django shows under load (2,000 restarted a worker every few seconds).
+max_requests = 20000
+max_requests_jitter = 2000
 accesslog = "-"
 # Set-password links carry a secret in the path: the access log shows it masked.
 logger_class = "basispoort.lib.gunicorn.MaskingLogger"

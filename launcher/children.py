@@ -22,6 +22,7 @@ PARENT_HASH_KEY = "child_parent_hash"
 SEEN_KEY = "child_seen"
 LAUNCHED_KEY = "launched"
 CHILD_IDLE = timedelta(minutes=20)
+SEEN_GRANULARITY = 60  # seconds
 
 
 def start(request, pupil: Pupil) -> None:
@@ -57,7 +58,10 @@ def current(request) -> Pupil | None:
     if pupil is None or not _same_password(request, pupil.parent_password):
         request.session.flush()
         return None
-    request.session[SEEN_KEY] = timezone.now().timestamp()
+    now = timezone.now().timestamp()
+    # Written at most once a minute: otherwise every page the child opens saves the session.
+    if now - seen >= SEEN_GRANULARITY:
+        request.session[SEEN_KEY] = now
     return pupil
 
 

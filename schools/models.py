@@ -469,7 +469,10 @@ class Pupil(models.Model):
             else:
                 correct = pupil.check_picture_password(secret)
             if correct:
-                type(self).objects.filter(pk=self.pk).update(failed_attempts=0, last_failed_at=None)
+                if pupil.failed_attempts or pupil.last_failed_at:
+                    type(self).objects.filter(pk=self.pk).update(
+                        failed_attempts=0, last_failed_at=None
+                    )
                 return ChildLogin(ChildLogin.OK)
             pupil.failed_attempts += 1
             pupil.last_failed_at = now

@@ -301,3 +301,18 @@ def test_a_child_session_cannot_open_the_parent_pages(parent, cast):
     assert parent.get(reverse("children"))["Location"] == reverse("software")
     anonymous_view = Client()
     assert anonymous_view.get(reverse("software"))["Location"] == reverse("home")
+
+
+def test_the_childs_pages_write_the_session_at_most_once_a_minute(parent, cast, time_machine):
+    from django.contrib.sessions.models import Session
+
+    time_machine.move_to("2026-03-02 10:00 +01:00", tick=False)
+    tap_pin(parent, cast.emma, "2468")
+    parent.get(reverse("software"))
+    stored = Session.objects.get().session_data
+    time_machine.shift(30)
+    parent.get(reverse("software"))
+    assert Session.objects.get().session_data == stored  # nothing written
+    time_machine.shift(31)
+    parent.get(reverse("software"))
+    assert Session.objects.get().session_data != stored  # the idle clock moved on
