@@ -8,7 +8,7 @@ CHROMIUM := /usr/bin/chromium
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format migrate demo clean bench bench-argon2 bench-import bench-load
+.PHONY: install run test lint format migrate demo clean bench bench-argon2 bench-import bench-load bench-scale
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,13 @@ bench-import: $(INSTALLED)
 ## minutes; prints a table and writes bench/results.json (see bench/README.md)
 bench-load: $(BENCH_INSTALLED)
 	$(PY) -m bench.load $(BENCH_LOAD_ARGS)
+
+## The hot pages (tiles, PIN check, software) at 10,000 and at 1,000,000 pupils: latency,
+## queries per request and their query plans, on a throwaway PostgreSQL database
+## (DATABASE_URL's server, else 127.0.0.1:5432); about eight minutes, most of it seeding;
+## not part of `bench`
+bench-scale: $(INSTALLED)
+	$(PY) -m bench.scale $(BENCH_SCALE_ARGS)
 
 # Locust, for bench-load only (the optional dependency group "bench").
 $(BENCH_INSTALLED): $(INSTALLED)
