@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 
 import pytest
+from django.core.servers.basehttp import WSGIServer
+from django.test.testcases import LiveServerThread
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
@@ -17,6 +19,21 @@ CHROMIUM_FLAGS = [
     "--no-first-run",
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+
+
+class OneRequestAtATime(WSGIServer):
+    """The live server answers requests one after another.
+
+    The test database lives in memory and the server thread shares the tests' one SQLite
+    connection: two requests at once (a page and its pictures) would use it from two threads
+    together, and one of them could read nothing and answer 404.
+    """
+
+    def __init__(self, *args, connections_override=None, **kwargs):
+        super().__init__(*args, **kwargs)
+
+
+LiveServerThread.server_class = OneRequestAtATime
 
 
 @pytest.fixture(scope="module")
