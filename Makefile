@@ -8,7 +8,7 @@ CHROMIUM := /usr/bin/chromium
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format migrate demo clean bench bench-argon2 bench-import bench-load bench-scale
+.PHONY: install run test fuzz lint format migrate demo clean bench bench-argon2 bench-import bench-load bench-scale
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ run: $(INSTALLED)
 ## The full test suite (SQLite, or the database DATABASE_URL names)
 test: $(INSTALLED) $(CHROMIUM)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## Property-based fuzzing of every form and upload with thousands of random inputs per test
+## (tests/fuzz, Hypothesis profile "fuzz"; `make test` runs the same tests quickly); a long
+## run: failing inputs are kept under var/hypothesis/examples/ and tried first next time
+fuzz: $(INSTALLED)
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest tests/fuzz $(PYTEST_ARGS)
 
 # Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
 $(CHROMIUM):

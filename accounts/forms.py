@@ -34,7 +34,8 @@ class ThrottledLoginMixin:
 
     def clean(self):
         address = normalize_email(self.cleaned_data.get("username"))
-        if address and (wait := throttle.wait_for(address)):
+        wait, counted = throttle.standing(address) if address else (None, False)
+        if wait:
             raise ValidationError(
                 self.throttled_message, code="throttled", params={"wait": describe_wait(wait)}
             )
@@ -45,7 +46,7 @@ class ThrottledLoginMixin:
                 throttle.record_failure(address)
             raise
         # Only a correct password clears the count (a blank one never reaches authenticate).
-        if self.user_cache is not None:
+        if self.user_cache is not None and counted:
             throttle.clear(address)
         return cleaned
 

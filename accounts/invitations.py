@@ -12,6 +12,7 @@ from post_office.models import Email
 
 from accounts.emails import absolute_url, queue
 from accounts.models import ParentLink, PasswordLink, PasswordRequest, User
+from audit.models import AuditEvent, record
 from schools.models import Pupil
 
 #: "Forgot password" requests per address per hour; more are quietly dropped.
@@ -39,6 +40,7 @@ def tell_parent(link: ParentLink) -> Email:
             "days": invitation_days(),
         }
         message = queue("invitation", user.email, context)
+        record(AuditEvent.Kind.INVITATION_SENT, pupil=pupil, user=user)
     link.message = message
     link.save(update_fields=["message"])
     return message
@@ -57,6 +59,7 @@ def invite_staff(membership) -> Email | None:
         "link": absolute_url("set-password", token),
         "days": invitation_days(),
     }
+    record(AuditEvent.Kind.INVITATION_SENT, user=user, school=membership.school_id)
     return queue("staff-invitation", user.email, context)
 
 
@@ -120,6 +123,7 @@ def handle_password_requests() -> int:
                     "minutes": reset_minutes(),
                 }
                 queue("password-reset", user.email, context, urgent=True)
+                record(AuditEvent.Kind.RESET_LINK_SENT, user=user)
                 sent += 1
             request.handled_at = now
             request.save(update_fields=["handled_at"])

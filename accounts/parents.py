@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ParentLink, PasswordLink, User, normalize_email
+from audit.models import AuditEvent, record
 
 MAX_PARENTS = 2
 
@@ -29,10 +30,11 @@ def clean_parent_emails(emails: Iterable[str | None]) -> list[str]:
 
 
 @transaction.atomic
-def set_parent_emails(pupil, emails: Iterable[str | None]) -> list[ParentLink]:
+def set_parent_emails(pupil, emails: Iterable[str | None], *, by=None) -> list[ParentLink]:
     """Make the pupil's parent addresses exactly ``emails`` (in slot order).
 
     Returns the links that are new, so that their addresses can be told about the child.
+    ``by`` is the staff member making the change, for the audit log.
     """
     wanted = {
         User.objects.for_email(email): slot
@@ -52,11 +54,15 @@ def set_parent_emails(pupil, emails: Iterable[str | None]) -> list[ParentLink]:
             pupil=pupil, user=link.user, slot=wanted[link.user], message=link.message
         )
     for user in gone:
+        record(AuditEvent.Kind.PARENT_REMOVED, pupil=pupil, user=user, actor=by)
         if not user.parent_links.exists() and not user.memberships.exists():
             # A removed or corrected address has no reason left to choose a password.
             PasswordLink.spend_all(user)
-    return [
+    new = [
         ParentLink.objects.create(pupil=pupil, user=user, slot=slot)
         for user, slot in wanted.items()
         if user not in current
     ]
+    for link in new:
+        record(AuditEvent.Kind.PARENT_ADDED, pupil=pupil, user=link.user, actor=by)
+    return new

@@ -32,17 +32,20 @@ def _key(address: str) -> str:
     return normalize_email(address)[:254]
 
 
+def standing(address: str) -> tuple[timedelta | None, bool]:
+    """How long this address must still wait before a try (or None), and whether it has a
+    count at all (then a correct password has something to clear)."""
+    counted = LoginThrottle.objects.filter(key=_key(address)).values_list("blocked_until").first()
+    if counted is None:
+        return None, False
+    now = timezone.now()
+    blocked_until = counted[0]
+    return (blocked_until - now if blocked_until and blocked_until > now else None), True
+
+
 def wait_for(address: str) -> timedelta | None:
     """How long this address must still wait before a try, or None."""
-    blocked_until = (
-        LoginThrottle.objects.filter(key=_key(address))
-        .values_list("blocked_until", flat=True)
-        .first()
-    )
-    now = timezone.now()
-    if blocked_until and blocked_until > now:
-        return blocked_until - now
-    return None
+    return standing(address)[0]
 
 
 def _wait_after(failures: int) -> timedelta | None:

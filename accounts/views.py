@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import login, logout
 from django.db import transaction
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -22,6 +23,11 @@ from launcher import children as child_session
 #: Remembers only the address (never the password) when the parent asks for it.
 REMEMBER_COOKIE = "remembered_email"
 REMEMBER_FOR = 365 * 24 * 60 * 60
+
+
+def _remember_cookie() -> str:
+    # Over HTTPS with the __Host- prefix, like the session cookie: no other host can set it.
+    return f"__Host-{REMEMBER_COOKIE}" if settings.SESSION_COOKIE_SECURE else REMEMBER_COOKIE
 
 
 def _next_url(request) -> str | None:
@@ -41,7 +47,7 @@ def home(request):
         return redirect("children")
     if child_session.current(request):
         return redirect("software")
-    remembered = request.COOKIES.get(REMEMBER_COOKIE, "")
+    remembered = request.COOKIES.get(_remember_cookie(), "")
     form = ParentLoginForm(
         request,
         data=request.POST if request.method == "POST" else None,
@@ -49,12 +55,13 @@ def home(request):
     )
     if form.is_valid():
         user = form.get_user()
+        user.home_login = True  # last_home_login is written with last_login (accounts/apps.py)
         login(request, user)  # also gives the session a new key
-        type(user).objects.filter(pk=user.pk).update(last_home_login=timezone.now())
-        response = redirect(_next_url(request) or "children")
+        # A URL, never a view name: shortcuts.redirect("kinderen") would look the name up.
+        response = HttpResponseRedirect(_next_url(request) or reverse("children"))
         if form.cleaned_data["remember"]:
             response.set_cookie(
-                REMEMBER_COOKIE,
+                _remember_cookie(),
                 form.get_user().email,
                 max_age=REMEMBER_FOR,
                 secure=settings.SESSION_COOKIE_SECURE,
@@ -62,7 +69,7 @@ def home(request):
                 samesite="Lax",
             )
         else:
-            response.delete_cookie(REMEMBER_COOKIE)
+            response.delete_cookie(_remember_cookie())
         return response
     return render(request, "accounts/login.html", {"form": form, "next": _next_url(request)})
 

@@ -1,10 +1,18 @@
-"""Language choice: Dutch unless the visitor chose English with the language switch."""
+"""Language choice, and a plain answer while the database cannot be reached."""
 
 from __future__ import annotations
 
+import logging
+import sys
+
 from django.conf import settings
+from django.core.signals import got_request_exception
+from django.db import InterfaceError, OperationalError
+from django.shortcuts import render
 from django.utils import translation
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
+
+logger = logging.getLogger(__name__)
 
 
 class LanguageMiddleware:
@@ -28,3 +36,70 @@ class LanguageMiddleware:
         patch_vary_headers(response, ("Cookie",))
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+#: What the 503 page asks: come back in a minute (the page itself says "a few minutes").
+RETRY_AFTER_SECONDS = 60
+_UNAVAILABLE = "_database_unavailable"
+_DATABASE_DOWN = (OperationalError, InterfaceError)
+
+
+def database_unavailable(request):
+    """The "probeer het over een paar minuten opnieuw" page, made without the database.
+
+    No user, no session, no messages: templates/503.html shows none of them.
+    """
+    response = render(request, "503.html", status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    add_never_cache_headers(response)
+    return response
+
+
+def _note_database_error(sender, request=None, **kwargs):
+    if request is not None and isinstance(sys.exc_info()[1], _DATABASE_DOWN):
+        setattr(request, _UNAVAILABLE, True)
+
+
+class DatabaseUnavailableMiddleware:
+    """A friendly 503 with Retry-After while PostgreSQL restarts or fails over.
+
+    Connection errors then reach a view as OperationalError or InterfaceError; without this
+    each would be a bare "Server Error (500)". A view's error is answered here directly.
+    An error in a middleware (such as saving the session after the view) has become a 500
+    before this outermost middleware sees it: Django's got_request_exception signal marks
+    the request, and the 500 is swapped for the same page. No restart is needed afterwards:
+    each worker checks its connection before reusing it (CONN_HEALTH_CHECKS) and opens a new
+    one. With DEBUG on, developers get Django's error page instead.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        got_request_exception.connect(_note_database_error, dispatch_uid=__name__)
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code == 500
+            and getattr(request, _UNAVAILABLE, False)
+            and not settings.DEBUG
+        ):
+            unavailable = database_unavailable(request)
+            # The 500 passed through the inner middleware; keep the headers they added.
+            for header, value in response.items():
+                if header.lower() not in {"content-type", "content-length"}:
+                    unavailable.headers.setdefault(header, value)
+            response = unavailable
+        return response
+
+    def process_exception(self, request, exception):
+        if settings.DEBUG or not isinstance(exception, _DATABASE_DOWN):
+            return None
+        # django.request logs the 503 itself as an error; this adds the cause.
+        logger.warning(
+            "Database unavailable, answered 503: %s %s: %s: %s",
+            request.method,
+            request.path,
+            type(exception).__name__,
+            str(exception).strip(),
+        )
+        return database_unavailable(request)

@@ -63,6 +63,11 @@ BENCH_VIEWS = env.bool("BENCH_VIEWS", default=False)
 
 # Pupils marked as left (by an import or by hand) are deleted this many days later.
 LEFT_PUPIL_RETENTION_DAYS = env.int("LEFT_PUPIL_RETENTION_DAYS", default=365)
+# Security events in the audit log are deleted this many days after they happened.
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=365)
+# A parent account left without a child at school is switched off at once and deleted this
+# many days later, unless the school enters the address for a pupil again.
+ORPHAN_ACCOUNT_RETENTION_DAYS = env.int("ORPHAN_ACCOUNT_RETENTION_DAYS", default=30)
 
 # Where `make run` serves the demo publisher that seed_demo registers as a client.
 DEMO_PUBLISHER_URL = env.str("DEMO_PUBLISHER_URL", default="http://127.0.0.1:8001").rstrip("/")
@@ -84,12 +89,15 @@ INSTALLED_APPS = [
     "schools",
     "launcher",
     "sso",
+    "audit",
 ]
 
 MIDDLEWARE = [
     # First, so that load balancers and the container health check get an answer whatever
     # the Host header or scheme (see basispoort/health.py).
     "basispoort.health.HealthCheckMiddleware",
+    # Next, so that it sees every 500 a database outage causes (basispoort/middleware.py).
+    "basispoort.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -133,6 +141,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Parameters travel apart from the SQL, so psycopg prepares a statement the fifth time
+        # a connection sends it: PostgreSQL then skips planning the hot pages' queries. Off for
+        # a pooler that cannot keep prepared statements (PgBouncer in transaction mode before
+        # 1.21, or without max_prepared_statements).
+        DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env.bool(
+            "DATABASE_SERVER_SIDE_BINDING", default=True
+        )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -207,6 +223,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# Sessions stay in the database (shared by every server); see basispoort/sessions.py.
+SESSION_ENGINE = "basispoort.sessions"
 SESSION_COOKIE_SECURE = _https
 CSRF_COOKIE_SECURE = _https
 # The __Host- prefix makes browsers refuse the cookie unless it is Secure, host-only and path /.
@@ -215,6 +233,11 @@ CSRF_COOKIE_NAME = "__Host-csrftoken" if _https else "csrftoken"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=4 * 60 * 60)
+# The language switch's cookie: Django's defaults would send it without Secure or SameSite.
+LANGUAGE_COOKIE_NAME = "__Host-language" if _https else "django_language"
+LANGUAGE_COOKIE_SECURE = _https
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 SECURE_CSP = {

@@ -31,29 +31,26 @@ ceiling" is what the server and database could do if they had all cores to thems
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import platform
 import re
-import secrets
+import runpy
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.server import free_port, gunicorn, prepare_database, production_env
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-GUNICORN = BIN / "gunicorn"
 LOCUST = BIN / "locust"
 LOCUSTFILE = ROOT / "bench" / "locustfile.py"
 RESULTS = ROOT / "bench" / "results.json"
@@ -66,81 +63,13 @@ TILE = re.compile(
 )
 
 
-# --- Settings and the server ---------------------------------------------------------------
+# --- Settings and the server (free_port, production_env, gunicorn: bench/server.py) ------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def production_env(database_url: str, port: int, folder: Path, args) -> dict[str, str]:
-    """Production settings, as tests/test_deploy.py starts them, for loopback over http."""
-    from sso.keygen import new_private_key_pem
-
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    }
-    env.update(
-        DEBUG="false",
-        SECRET_KEY=secrets.token_urlsafe(50),
-        ALLOWED_HOSTS="127.0.0.1",
-        SITE_URL=f"http://127.0.0.1:{port}",
-        SECURE_SSL_REDIRECT="false",
-        BENCH_VIEWS="true",
-        DATABASE_URL=database_url,
-        STATIC_ROOT=str(folder / "static"),
-        MEDIA_ROOT=str(folder / "media"),
-        EMAIL_URL="dummymail://",  # nothing in the flow sends mail; never var/mail
-        OIDC_SIGNING_KEY=new_private_key_pem(2048).decode(),
-        HOST="127.0.0.1",
-        PORT=str(port),
-        WEB_CONCURRENCY=str(args.workers),
-        GUNICORN_THREADS=str(args.threads),
-        # gunicorn (25.1+) opens a control socket in $XDG_RUNTIME_DIR, else ~/.gunicorn/:
-        # a throwaway one here, so that it never meets another gunicorn's on this machine.
-        XDG_RUNTIME_DIR=str(folder),
-    )
-    return env
-
-
-def wait_for_health(port: int, process: subprocess.Popen, seconds: float = 40) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"gunicorn stopped at start (exit {process.returncode})")
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit("gunicorn did not answer /healthz in time")
-
-
-@contextmanager
-def gunicorn(env: dict[str, str], folder: Path):
-    log = (folder / "gunicorn.log").open("wb")
-    process = subprocess.Popen(  # noqa: S603 (our own virtualenv's gunicorn)
-        [str(GUNICORN), "basispoort.wsgi"], cwd=ROOT, env=env, stdout=log, stderr=log
-    )
-    try:
-        wait_for_health(int(env["PORT"]), process)
-        yield process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        log.close()
+def gunicorn_setting(name: str):
+    """A value from the repository's gunicorn.conf.py, as gunicorn reads it."""
+    settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    return settings[name]
 
 
 # --- /proc: memory and CPU -----------------------------------------------------------------
@@ -635,28 +564,23 @@ def main() -> None:
 
 def measure(args, database_url: str, folder: Path) -> dict:
     port = free_port()
-    env = production_env(database_url, port, folder, args)
+    env = production_env(
+        database_url, port, folder, workers=args.workers, threads=args.threads, BENCH_VIEWS="true"
+    )
     os.environ.update(env)
     os.environ["DJANGO_SETTINGS_MODULE"] = "basispoort.settings"
     import django
 
     django.setup()
     from django.conf import settings
-    from django.core.management import call_command
     from django.db import connection
-    from django.test.utils import override_settings
 
-    from bench.seed import family_email, seed_families
+    from bench.seed import family_email
     from launcher.models import LaunchEvent, Product
 
     step = time.monotonic()
     print(f"Database {connection.settings_dict['NAME']}: migrating and seeding …", flush=True)
-    call_command("migrate", interactive=False, verbosity=0)
-    # seed_demo keeps the demo publisher's secret under VAR_DIR: not the developer's var/.
-    with override_settings(VAR_DIR=folder):
-        call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
-    seed_families(args.families)
-    call_command("collectstatic", interactive=False, verbosity=0)
+    prepare_database(folder, args.families)
     product = Product.objects.get(name=PRODUCT)
     assert product.client_id is None, f"{PRODUCT} must open without single sign-on"
     print(f"  ready in {time.monotonic() - step:.0f} s", flush=True)
@@ -674,7 +598,7 @@ def measure(args, database_url: str, folder: Path) -> dict:
             "workers": args.workers,
             "threads": args.threads,
             "worker_class": "gthread" if args.threads > 1 else "sync",
-            "gunicorn_max_requests": 2000,
+            "gunicorn_max_requests": gunicorn_setting("max_requests"),
             "flow_users": args.users,
             "page_users": args.page_users,
             "flow_seconds": args.flow_seconds,
@@ -744,7 +668,8 @@ def measure(args, database_url: str, folder: Path) -> dict:
     if len(seen) > args.workers:
         results["problems"].append(
             f"gunicorn restarted workers {len(seen) - args.workers} times during the runs "
-            "(max_requests = 2000 in gunicorn.conf.py); each restart imports Django again"
+            f"(max_requests = {gunicorn_setting('max_requests')} in gunicorn.conf.py); "
+            "each restart imports Django again"
         )
 
     with connection.cursor() as cursor:

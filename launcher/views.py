@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from audit.models import AuditEvent, record
 from launcher import children as child_session
 from launcher.models import LaunchEvent, Product, products_for
 from schools.models import ChildLogin, LoginMethod, Pupil
@@ -22,6 +23,14 @@ from sso import launch as hand_off
 
 DIGITS = frozenset("0123456789")
 WRONG_TRY_KEY = "wrong_try_for"
+# What a tile shows, and what decides where a child appears: nothing more is read.
+TILE_FIELDS = (
+    "code",
+    "first_name",
+    "school__name",
+    "school__home_login_allowed",
+    "school__network_environment",
+)
 
 
 def _children_of(user):
@@ -36,20 +45,23 @@ def children(request):
         if child_session.current(request):
             return redirect("software")
         return redirect_to_login(request.get_full_path())
-    pupils = list(_children_of(request.user).select_related("school").order_by("first_name"))
-    elsewhere = (
+    # One query for both lists: the tiles, and the schools that use a network environment.
+    linked = (
         Pupil.objects.active()
         .filter(parent_links__user=request.user, home_login_enabled=True)
-        .exclude(school__network_environment="")
         .select_related("school")
-        .order_by("school__name")
+        .only(*TILE_FIELDS)
+        .order_by("first_name")
     )
-    schools = {}
-    for pupil in pupils:
-        schools.setdefault(pupil.school, []).append(pupil)
+    schools, network_schools = {}, set()
+    for pupil in linked:
+        if pupil.school.network_environment:
+            network_schools.add(pupil.school)
+        elif pupil.school.home_login_allowed:
+            schools.setdefault(pupil.school, []).append(pupil)
     context = {
         "schools": schools.items(),
-        "network_schools": sorted({pupil.school for pupil in elsewhere}, key=str),
+        "network_schools": sorted(network_schools, key=lambda school: school.name),
     }
     return render(request, "launcher/children.html", context)
 
@@ -102,12 +114,16 @@ def child_login(request, code):
     if request.method == "POST":
         entered = _pad_state(request, pupil)
         if len(entered) == _entry_length(pupil):
+            was_locked = pupil.is_locked
             result = pupil.try_to_log_in(_secret_of(pupil, entered))
             if result.ok:
                 child_session.start(request, pupil)
                 return redirect("software")
             if result.outcome == ChildLogin.WRONG:
                 request.session[WRONG_TRY_KEY] = str(pupil.code)
+                record(AuditEvent.Kind.CHILD_LOGIN_FAILED, pupil=pupil, user=request.user)
+            elif result.outcome == ChildLogin.LOCKED and not was_locked:
+                record(AuditEvent.Kind.CHILD_LOCKED, pupil=pupil, user=request.user)
             return redirect("child-login", code=pupil.code)
     wrong = request.method == "GET" and request.session.get(WRONG_TRY_KEY) == str(pupil.code)
     if wrong:
@@ -141,7 +157,9 @@ def software(request):
     pupil = child_session.current(request)
     if pupil is None:
         return redirect("home")
-    context = {"pupil": pupil, "products": products_for(pupil)}
+    # The page shows a name and an icon: no publisher, no descriptions.
+    products = products_for(pupil).select_related(None).only("code", "name", "icon")
+    context = {"pupil": pupil, "products": products}
     return render(request, "launcher/software.html", context)
 
 
@@ -164,6 +182,8 @@ def launch(request, code):
         raise Http404 from None
     with transaction.atomic():
         LaunchEvent.objects.create(pupil=pupil, product=product)
+        parent = request.session.get(child_session.PARENT_KEY)
+        record(AuditEvent.Kind.LAUNCH, pupil=pupil, product=product, user=parent)
     child_session.end(request, launched=product)
     if _signs_in(product):
         hand_off.leave_ticket(request, pupil, product)

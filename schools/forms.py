@@ -14,7 +14,7 @@ from accounts import typos
 from accounts.models import User, normalize_typed_email
 from accounts.parents import set_parent_emails
 from schools.images import process_avatar
-from schools.models import PIN_PATTERN, LoginMethod, Pupil, StaffMembership
+from schools.models import PIN_PATTERN, Group, LoginMethod, Pupil, StaffMembership
 from schools.pictures import Picture
 
 PICTURE_FIELDS = ("picture_1", "picture_2", "picture_3")
@@ -275,8 +275,38 @@ class PupilAdminForm(forms.ModelForm):
             self.instance.school = self.cleaned_data["group"].school
             self.instance.set_picture_password(self.pictures)
 
-    def save_parent_links(self):
-        return set_parent_emails(self.instance, self.parent_emails)
+    def save_parent_links(self, by=None):
+        return set_parent_emails(self.instance, self.parent_emails, by=by)
+
+
+class GroupAdminForm(forms.ModelForm):
+    """A group: its name, and its key from the administration system, once per school."""
+
+    error_messages = {
+        "duplicate_name": _("Deze school heeft al een groep met deze naam."),
+        "duplicate_key": _("Een andere groep van deze school heeft deze sleutel al."),
+    }
+
+    class Meta:
+        model = Group
+        fields = ("school", "name", "year_level", "external_key")
+
+    def clean(self):
+        cleaned = super().clean()
+        # On an existing group the school is read-only and not a field of the form, so
+        # Django leaves the unique name and key per school unchecked and the database
+        # refuses the save instead; this turns that refusal into a message.
+        school = cleaned.get("school") or (
+            None if self.instance._state.adding else self.instance.school
+        )
+        if school is None:
+            return cleaned
+        others = Group.objects.filter(school=school).exclude(pk=self.instance.pk)
+        for field, code in (("name", "duplicate_name"), ("external_key", "duplicate_key")):
+            value = cleaned.get(field)
+            if value and others.filter(**{field: value}).exists():
+                self.add_error(field, self.error_messages[code])
+        return cleaned
 
 
 class StaffMembershipForm(forms.ModelForm):

@@ -50,7 +50,7 @@ def has_ticket(request) -> bool:
 def take_ticket(request, client_id: str) -> LaunchTicket | None:
     """The ticket for this client, spent by taking it; a ticket for another client stays."""
     code = request.session.get(TICKET_KEY)
-    if not code:
+    if not code or "\x00" in (client_id or ""):  # no client's id; PostgreSQL refuses NUL
         return None
     now = timezone.now()
     spent = LaunchTicket.objects.filter(

@@ -7,10 +7,11 @@ RS256 ID tokens, short access tokens for the user-info endpoint, no refresh toke
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from authlib.integrations.django_oauth2 import AuthorizationServer, ResourceProtector
-from authlib.oauth2.rfc6749 import InvalidRequestError, grants
+from authlib.oauth2.rfc6749 import InvalidRequestError, UnsupportedResponseTypeError, grants
 from authlib.oauth2.rfc6750 import BearerTokenValidator
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core.grants import OpenIDCode
@@ -52,6 +53,22 @@ def may_open(pupil: Pupil, product: Product) -> bool:
     return refreshed is not None and products_for(refreshed).filter(pk=product.pk).exists()
 
 
+#: What an authorization code is stored with, straight from the request.
+STORED_PARAMETERS = ("redirect_uri", "scope", "nonce", "code_challenge")
+#: RFC 7636, 4.2; Authlib's own check lets a newline at the end through.
+CODE_CHALLENGE = re.compile(r"[A-Za-z0-9._~-]{43,128}")
+
+
+def refuse_what_cannot_be_stored(request) -> None:
+    """A value longer than its column, or with a NUL in it (which PostgreSQL refuses even
+    in a query), is refused as a bad request instead of failing in the database."""
+    data = request.payload.data
+    for name in STORED_PARAMETERS:
+        value = data.get(name) or ""
+        if len(value) > AuthorizationCode._meta.get_field(name).max_length or "\x00" in value:
+            raise InvalidRequestError(f"'{name}' is too long or holds a NUL character.")
+
+
 class S256Only(CodeChallenge):
     """PKCE on every request, with S256 only ("plain" would reveal the verifier)."""
 
@@ -59,17 +76,26 @@ class S256Only(CodeChallenge):
     DEFAULT_CODE_CHALLENGE_METHOD = "S256"
 
     def validate_code_challenge(self, grant, redirect_uri):
+        # Authlib runs the checks that follow the request's own in no fixed order (a set):
+        # both that may come first, this one and the nonce's, refuse what cannot be stored.
+        refuse_what_cannot_be_stored(grant.request)
         data = grant.request.payload.data
         if not data.get("code_challenge"):
             raise InvalidRequestError("PKCE is required: send 'code_challenge'.")
         if data.get("code_challenge_method") != "S256":
             raise InvalidRequestError("Only 'code_challenge_method=S256' is accepted.")
+        if not CODE_CHALLENGE.fullmatch(data["code_challenge"]):
+            raise InvalidRequestError("Invalid 'code_challenge'")
         super().validate_code_challenge(grant, redirect_uri)
 
 
 class PortalOpenIDCode(OpenIDCode):
     def __init__(self):
         super().__init__(require_nonce=True)
+
+    def validate_openid_authorization_request(self, grant, redirect_uri):
+        refuse_what_cannot_be_stored(grant.request)  # before the nonce is looked up
+        super().validate_openid_authorization_request(grant, redirect_uri)
 
     def exists_nonce(self, nonce, request):
         return AuthorizationCode.objects.filter(client=request.client, nonce=nonce).exists()
@@ -162,11 +188,27 @@ class PortalAuthorizationServer(AuthorizationServer):
         )
 
     def query_client(self, client_id):
+        if not client_id or "\x00" in client_id:  # PostgreSQL refuses NUL even in a query
+            return None
         return (
-            Client.objects.filter(client_id=client_id or "", is_active=True)
+            Client.objects.filter(client_id=client_id, is_active=True)
             .select_related("publisher")
             .first()
         )
+
+    def get_authorization_grant(self, request):
+        try:
+            return super().get_authorization_grant(request)
+        except ValueError:
+            # Authlib quotes an unknown response type in its error text, and refuses to build
+            # that text when the type holds characters an error text may not (RFC 6749, 5.2):
+            # a ValueError, so a server error. Such a type is just as unknown.
+            client = self.query_client(request.payload.client_id)
+            uri = request.payload.redirect_uri
+            known = client is not None and uri and client.check_redirect_uri(uri)
+            raise UnsupportedResponseTypeError(
+                "(unreadable)", redirect_uri=uri if known else None
+            ) from None
 
     def save_token(self, token, request):
         signed_in: SignedInPupil = request.user

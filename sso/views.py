@@ -98,7 +98,10 @@ def authorize(request):
 @csrf_exempt  # client authentication, no cookies
 @require_POST
 def token(request):
-    return server.create_token_response(request)
+    try:
+        return server.create_token_response(request)
+    except OAuth2Error as error:  # raised before Authlib's own handling: plain HTTP
+        return server.handle_error_response(request, error)
 
 
 @csrf_exempt  # a bearer token, no cookies: nothing to forge

@@ -17,6 +17,7 @@ from post_office.models import STATUS
 
 from accounts.invitations import tell_parents, tell_waiting_parents
 from accounts.models import ParentLink
+from audit.models import AuditEvent, record
 from schools import access
 from schools.admin.pupil_display import (
     StatusFilter,
@@ -165,7 +166,7 @@ class PupilAdmin(ScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        new_links = form.save_parent_links()
+        new_links = form.save_parent_links(by=request.user)
         # Queued in this same transaction: saved address and e-mail stand or fall together.
         told = []
         if obj.home_login_enabled and "home_login_enabled" in form.changed_data:
@@ -384,7 +385,10 @@ class PupilAdmin(ScopedAdmin):
 
     @admin.action(description=_("Blokkade opheffen"))
     def unlock(self, request, queryset):
+        unlocked = list(queryset.locked().values_list("pk", "school_id"))
         count = queryset.locked().update(failed_attempts=0, locked_at=None, last_failed_at=None)
+        for pupil, school in unlocked:
+            record(AuditEvent.Kind.CHILD_UNLOCKED, pupil=pupil, school=school, actor=request.user)
         self.message_user(
             request,
             ngettext(

@@ -12,7 +12,7 @@ from accounts.invitations import invite_staff, tell_waiting_parents
 from schools import access
 from schools.admin.imports import import_view
 from schools.admin.scoping import ScopedAdmin
-from schools.forms import StaffMembershipForm
+from schools.forms import GroupAdminForm, StaffMembershipForm
 from schools.models import Group, School, StaffMembership
 
 
@@ -81,6 +81,7 @@ class SchoolAdmin(ScopedAdmin):
 
 @admin.register(Group)
 class GroupAdmin(ScopedAdmin):
+    form = GroupAdminForm
     list_display = ("name", "year_level", "school", "pupil_count")
     list_filter = (("school", admin.RelatedOnlyFieldListFilter), "year_level")
     search_fields = ("name",)

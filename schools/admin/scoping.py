@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404
 
@@ -31,6 +33,23 @@ class ScopedAdmin(admin.ModelAdmin):
         if obj is None:
             raise Http404
         return obj
+
+    def response_action(self, request, queryset, *args, **kwargs):
+        # Django filters on the posted ids of an action as they are, and an id that is no
+        # primary key (never one the list offers) is a server error there. It selects nothing.
+        selected = request.POST.getlist(ACTION_CHECKBOX_NAME)
+        valid = [value for value in selected if self._is_pk(value)]
+        if valid != selected:
+            request.POST = request.POST.copy()
+            request.POST.setlist(ACTION_CHECKBOX_NAME, valid)
+        return super().response_action(request, queryset, *args, **kwargs)
+
+    def _is_pk(self, value: str) -> bool:
+        try:
+            self.opts.pk.to_python(value)
+        except ValidationError:
+            return False
+        return True
 
     # Django's per-model permissions are not used for school staff: the role decides.
     def is_staff(self, request) -> bool:

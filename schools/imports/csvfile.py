@@ -33,6 +33,13 @@ def _decode(data: bytes) -> str:
 def read_csv(data: bytes, brin: str, location_code: str) -> SchoolFile:
     check_size(len(data))
     text = _decode(data)
+    if "\x00" in text:
+        # Never a character of a name or key; the database cannot even store it (PostgreSQL).
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise ImportRefused(
+            f"Regel {line}: het bestand bevat een NUL-teken en is dus geen tekstbestand. Sla "
+            "het op als 'CSV UTF-8' en probeer het opnieuw."
+        )
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)

@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User, normalize_email
+from audit import orphans
 from schools.imports.data import ImportRefused, SchoolFile
 from schools.models import Group, Pupil, School, StaffMembership, StaffRole
 
@@ -101,6 +102,8 @@ def sync(
         school = school_for(file, target)
         groups, from_file = _sync_groups(school, file, report)
         _sync_pupils(school, file, groups, report, today)
+        # A parent whose last child at school left is switched off; one whose child is back, on.
+        orphans.settle_on_commit(User.objects.filter(parent_links__pupil__school=school))
         if file.has_teachers:
             _sync_teachers(school, file, groups, from_file, report)
         if dry_run:

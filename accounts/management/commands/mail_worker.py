@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import signal
 import time
+from importlib import import_module
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import DatabaseError, close_old_connections
 
@@ -47,6 +49,8 @@ class Command(BaseCommand):
 
     def run_round(self):
         throttle.forget_old()
+        # Expired sessions hold an account id: gone within seconds, not kept for ever.
+        import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
         links = handle_password_requests()
         sent, failed, requeued = deliver()
         if links or sent or failed or requeued:

@@ -1,4 +1,6 @@
-"""python manage.py purge_left_pupils [--dry-run]: delete pupils who left long enough ago."""
+"""python manage.py purge_left_pupils [--dry-run]: delete pupils who left long enough ago,
+and the other personal data whose retention has passed (accounts without children, old audit
+events)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from audit import orphans
+from audit.models import expired_events
 from schools.admin.imports import PREVIEW_LIFETIME
 from schools.models import ImportLog, Pupil
 
@@ -22,8 +26,9 @@ def left_long_ago(today=None):
 class Command(BaseCommand):
     help = (
         "Deletes pupils marked as left more than LEFT_PUPIL_RETENTION_DAYS ago, with their "
-        "parent links, pictures and launches, and files of unconfirmed import previews "
-        "(run daily)."
+        "parent links, pictures and launches, and files of unconfirmed import previews; "
+        "parent accounts without children for ORPHAN_ACCOUNT_RETENTION_DAYS; audit events "
+        "older than AUDIT_RETENTION_DAYS (run daily)."
     )
 
     def add_arguments(self, parser):
@@ -33,6 +38,14 @@ class Command(BaseCommand):
         pupils = left_long_ago()
         if options["dry_run"]:
             self.stdout.write(f"{pupils.count()} vertrokken leerlingen zouden verwijderd worden.")
+            self.stdout.write(
+                f"{orphans.expired().count()} ouderaccounts zonder kinderen zouden verwijderd "
+                "worden."
+            )
+            self.stdout.write(
+                f"{expired_events().count()} gebeurtenissen uit het logboek zouden verwijderd "
+                "worden."
+            )
             return
         with transaction.atomic():
             deleted = pupils.delete()[1].get("schools.Pupil", 0)
@@ -42,3 +55,14 @@ class Command(BaseCommand):
             ).update(upload=None)
         days = settings.LEFT_PUPIL_RETENTION_DAYS
         self.stdout.write(f"{deleted} leerlingen verwijderd (langer dan {days} dagen vertrokken).")
+        # Parents of the pupils just deleted start their own retention now (see audit.orphans).
+        accounts = orphans.delete_expired()
+        days = settings.ORPHAN_ACCOUNT_RETENTION_DAYS
+        self.stdout.write(
+            f"{accounts} ouderaccounts zonder kinderen verwijderd (langer dan {days} dagen uit)."
+        )
+        events = expired_events().delete()[0]
+        days = settings.AUDIT_RETENTION_DAYS
+        self.stdout.write(
+            f"{events} gebeurtenissen uit het logboek verwijderd (ouder dan {days} dagen)."
+        )
