@@ -13,10 +13,25 @@ FIRST_RETRY = timedelta(minutes=1)
 LONGEST_RETRY = timedelta(hours=1)
 
 
+#: At most this many messages per round, so that a long queue never holds up the round's
+#: other work (forgotten-password requests).
+MOST_PER_ROUND = 100
+
+
 def deliver() -> tuple[int, int, int]:
-    """Send what is due; returns (sent, failed for good, to be retried)."""
+    """Send what is due, one message at a time; returns (sent, failed for good, retried).
+
+    post_office records "sent" once per batch, and settings.POST_OFFICE["BATCH_SIZE"] is 1:
+    a worker stopped halfway (a deploy, a crash) then sends again at most the one message it
+    was busy with, never a batch the mail server had already accepted.
+    """
     started = timezone.now()
-    sent, failed, requeued = mail.send_queued(processes=1)
+    sent = failed = requeued = 0
+    for _ in range(MOST_PER_ROUND):
+        one_sent, one_failed, one_requeued = mail.send_queued(processes=1)
+        sent, failed, requeued = sent + one_sent, failed + one_failed, requeued + one_requeued
+        if one_requeued or not (one_sent or one_failed):
+            break  # the mail server is away (the rest wait their turn), or nothing is due
     if requeued:
         back_off(started)
     if sent:

@@ -202,6 +202,8 @@ POST_OFFICE = {
     "MAX_RETRIES": env.int("MAIL_MAX_RETRIES", default=50),
     "RETRY_INTERVAL": timedelta(minutes=1),
     "LOG_LEVEL": 2,
+    # One message per batch: see accounts/outbox.py (a stopped worker re-sends at most one).
+    "BATCH_SIZE": 1,
     "MESSAGE_ID_ENABLED": True,
     "MESSAGE_ID_FQDN": urlsplit(SITE_URL).hostname or "localhost",
 }
