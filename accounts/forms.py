@@ -9,6 +9,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
 from django.contrib.auth.password_validation import UserAttributeSimilarityValidator
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -34,20 +35,32 @@ class ThrottledLoginMixin:
 
     def clean(self):
         address = normalize_email(self.cleaned_data.get("username"))
-        wait, counted = throttle.standing(address) if address else (None, False)
-        if wait:
-            raise ValidationError(
-                self.throttled_message, code="throttled", params={"wait": describe_wait(wait)}
-            )
-        try:
-            cleaned = super().clean()
-        except ValidationError:
-            if address and self.cleaned_data.get("password"):
-                throttle.record_failure(address)
-            raise
-        # Only a correct password clears the count (a blank one never reaches authenticate).
-        if self.user_cache is not None and counted:
-            throttle.clear(address)
+        if not address:
+            return super().clean()
+        # One try at a time per address, so that tries sent together cannot all pass the
+        # check before the first failure is counted (throttle.hold). The error is raised
+        # after the transaction, which must commit the failure it counted.
+        error = cleaned = None
+        with transaction.atomic():
+            throttle.hold(address)
+            wait, counted = throttle.standing(address)
+            if wait:
+                error = ValidationError(
+                    self.throttled_message, code="throttled", params={"wait": describe_wait(wait)}
+                )
+            else:
+                try:
+                    cleaned = super().clean()
+                except ValidationError as refused:
+                    error = refused
+                    if self.cleaned_data.get("password"):
+                        throttle.record_failure(address)
+                else:
+                    # Only a correct password clears the count (a blank one never gets here).
+                    if self.user_cache is not None and counted:
+                        throttle.clear(address)
+        if error is not None:
+            raise error
         return cleaned
 
 

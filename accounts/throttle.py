@@ -14,6 +14,7 @@ Unknown addresses are counted exactly like known ones, so the answers reveal not
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
 from django.db import transaction
@@ -30,6 +31,30 @@ FORGET_AFTER = timedelta(hours=1)
 def _key(address: str) -> str:
     # Lower-casing can lengthen some characters; the column holds 254.
     return normalize_email(address)[:254]
+
+
+#: The first of the two keys of PostgreSQL advisory locks taken here ("TP" + "LG").
+_LOCK_CLASS = 0x5450_4C47
+
+
+def hold(address: str) -> None:
+    """Make tries for this address take turns until the current transaction ends.
+
+    Without it, tries that arrive together would all read the same count before any of them
+    records its failure, and each would get its password checked. On PostgreSQL a
+    transaction-scoped advisory lock on the address (no row needed, so a correct first try
+    writes nothing); SQLite already runs one writing transaction at a time
+    (transaction_mode IMMEDIATE in the settings).
+    """
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql":
+        return
+    digest = hashlib.sha256(_key(address).encode()).digest()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, %s)",
+            [_LOCK_CLASS, int.from_bytes(digest[:4], "big", signed=True)],
+        )
 
 
 def standing(address: str) -> tuple[timedelta | None, bool]:

@@ -5,7 +5,7 @@ to a child and every launch (each of them gives the session a new key):
 
 - a new key is written once, when the response saves the session, instead of once empty at
   once and once more with the data;
-- a new key is not looked up first: 190 random bits do not collide, and if one ever did, the
+- a new key is not looked up first: 165 random bits do not collide, and if one ever did, the
   INSERT fails on the primary key and ``create()`` draws again;
 - an old session is removed with one DELETE, not read first and then deleted.
 

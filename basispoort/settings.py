@@ -68,6 +68,9 @@ AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=365)
 # A parent account left without a child at school is switched off at once and deleted this
 # many days later, unless the school enters the address for a pupil again.
 ORPHAN_ACCOUNT_RETENTION_DAYS = env.int("ORPHAN_ACCOUNT_RETENTION_DAYS", default=30)
+# Sent and failed e-mails (addresses, children's first names) leave the outbox this many days
+# after they were written; queued ones stay until they are sent or fail.
+MAIL_RETENTION_DAYS = env.int("MAIL_RETENTION_DAYS", default=30)
 
 # Where `make run` serves the demo publisher that seed_demo registers as a client.
 DEMO_PUBLISHER_URL = env.str("DEMO_PUBLISHER_URL", default="http://127.0.0.1:8001").rstrip("/")

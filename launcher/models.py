@@ -176,8 +176,10 @@ class Licence(YearLevelsMixin, models.Model):
         return f"{self.product} – {self.school.name}"
 
     def clean(self):
+        # Not tied to the column: no form has a field for it (the admin's is "year_levels"),
+        # and Django refuses an error for a field the form lacks with a server error.
         if self.scope == self.Scope.YEAR_LEVELS and not self.year_levels:
-            raise ValidationError({"year_levels_text": _("Kies minstens één jaargroep.")})
+            raise ValidationError(_("Kies minstens één jaargroep."), code="no_year_levels")
 
 
 class LaunchEvent(models.Model):

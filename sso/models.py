@@ -35,9 +35,13 @@ def digest(value: str) -> str:
 
 def check_web_address(value: str) -> None:
     """https, or http on this machine's loopback address (for development)."""
-    parts = urlsplit(value)
-    secure = parts.scheme == "https" or (
-        parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
+    try:
+        parts = urlsplit(value)
+        _port = parts.port  # a port no server can have raises, as "https://[::1" does above
+    except ValueError:
+        parts = None
+    secure = parts is not None and (
+        parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS)
     )
     if not secure or not parts.hostname or parts.fragment or parts.username:
         raise ValidationError(

@@ -990,3 +990,29 @@ def test_the_pages_send_the_security_headers_in_production(cast, production):
         "__Host-language",
         "__Host-remembered_email",
     }
+
+
+# --- Forged forms -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "url", "data"),
+    [
+        ("login", "/", {"username": "ouder.a@example.com", "password": PASSWORD}),
+        ("forgotten password", "/wachtwoord-vergeten/", {"email": "ouder.a@example.com"}),
+        ("log out", "/uitloggen/", {}),
+    ],
+)
+def test_a_form_posted_without_its_csrf_token_is_refused(cast, name, url, data):
+    """The test client skips CSRF checks unless asked: here it is asked, as a browser is."""
+    forged = Client(enforce_csrf_checks=True)
+    if name == "log out":
+        forged.force_login(cast.parent_a)
+    before = (Session.objects.count(), Email.objects.count(), PasswordRequest.objects.count())
+
+    answer = form_post(forged, url, data)
+
+    assert answer.status_code == 403, name
+    assert (Session.objects.count(), Email.objects.count(), PasswordRequest.objects.count()) == (
+        before
+    )

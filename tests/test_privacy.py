@@ -437,3 +437,36 @@ def test_the_export_of_a_pupil_without_history_is_complete_but_empty(cast):
 def test_an_unknown_code_is_a_clear_error(cast, code):
     with pytest.raises(CommandError, match="Er is geen leerling met de code"):
         export(code)
+
+
+# --- old e-mail ----------------------------------------------------------------------------
+
+
+def test_the_daily_purge_deletes_old_sent_and_failed_mail_but_never_queued_mail(db, settings):
+    from post_office.models import STATUS, Email
+
+    def email(status, days_old):
+        message = Email.objects.create(
+            from_email="noreply@example.com",
+            to=["ouder@example.com"],
+            subject="Thuis inloggen voor Emma",
+            message="Emma kan nu thuis inloggen.",
+            status=status,
+        )
+        Email.objects.filter(pk=message.pk).update(
+            created=timezone.now() - timedelta(days=days_old)
+        )
+        return message.pk
+
+    old_sent, old_failed, old_queued = (
+        email(STATUS.sent, 31),
+        email(STATUS.failed, 31),
+        email(STATUS.queued, 31),
+    )
+    recent_sent = email(STATUS.sent, 29)
+
+    report = purge()
+
+    assert set(Email.objects.values_list("pk", flat=True)) == {old_queued, recent_sent}
+    assert "2 verstuurde of mislukte e-mails verwijderd (ouder dan 30 dagen)" in report
+    assert {old_sent, old_failed}.isdisjoint(Email.objects.values_list("pk", flat=True))

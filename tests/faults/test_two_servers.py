@@ -10,6 +10,9 @@ on the other, and a log-out on one ends the session on both.
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from accounts.throttle import FREE_FAILURES
@@ -133,3 +136,36 @@ def test_a_session_from_one_server_holds_on_the_other_until_logged_out_on_either
     )
     assert replayed.status == 302 and replayed.location.startswith("/?next="), replayed.status
     assert after.status == 302 and after.location.startswith("/?next=")
+
+
+def test_wrong_passwords_sent_together_are_checked_one_after_another(
+    postgres, database, two_servers, figures
+):
+    """Tries that arrive at the same moment, on both servers, still count one by one: only
+    the free ones have their password checked; the rest are told to wait."""
+    a, b = two_servers
+    address = family_email(4)
+    tries = 2 * FREE_FAILURES
+    browsers = [Browser(a.port if turn % 2 == 0 else b.port) for turn in range(tries)]
+    for browser in browsers:
+        browser.get("/")  # each has its form and CSRF cookie before the burst
+    start = threading.Barrier(tries)
+
+    def wrong_try(browser):
+        start.wait()
+        return browser.post("/", {"username": address, "password": "niet-het-wachtwoord"})
+
+    with ThreadPoolExecutor(max_workers=tries) as pool:
+        answers = list(pool.map(wrong_try, browsers))
+    checked = sum(WRONG_LOGIN in answer.text for answer in answers)
+    throttled = sum(THROTTLED in answer.text for answer in answers)
+    (failures,) = row(
+        postgres,
+        database,
+        "SELECT failures FROM accounts_loginthrottle WHERE key = %s",
+        [address],
+    )
+    figures(tries_at_once=tries, passwords_checked=checked, told_to_wait=throttled)
+    assert [answer.status for answer in answers] == [200] * tries
+    assert checked == FREE_FAILURES and throttled == tries - FREE_FAILURES
+    assert failures == FREE_FAILURES

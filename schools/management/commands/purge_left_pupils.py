@@ -10,11 +10,18 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from post_office.models import STATUS, Email
 
 from audit import orphans
 from audit.models import expired_events
 from schools.admin.imports import PREVIEW_LIFETIME
 from schools.models import ImportLog, Pupil
+
+
+def old_mail(now=None):
+    """Sent and failed messages older than MAIL_RETENTION_DAYS; never one still queued."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.MAIL_RETENTION_DAYS)
+    return Email.objects.filter(created__lt=cutoff, status__in=[STATUS.sent, STATUS.failed])
 
 
 def left_long_ago(today=None):
@@ -28,7 +35,8 @@ class Command(BaseCommand):
         "Deletes pupils marked as left more than LEFT_PUPIL_RETENTION_DAYS ago, with their "
         "parent links, pictures and launches, and files of unconfirmed import previews; "
         "parent accounts without children for ORPHAN_ACCOUNT_RETENTION_DAYS; audit events "
-        "older than AUDIT_RETENTION_DAYS (run daily)."
+        "older than AUDIT_RETENTION_DAYS; sent and failed e-mails older than "
+        "MAIL_RETENTION_DAYS (run daily)."
     )
 
     def add_arguments(self, parser):
@@ -46,6 +54,7 @@ class Command(BaseCommand):
                 f"{expired_events().count()} gebeurtenissen uit het logboek zouden verwijderd "
                 "worden."
             )
+            self.stdout.write(f"{old_mail().count()} oude e-mails zouden verwijderd worden.")
             return
         with transaction.atomic():
             deleted = pupils.delete()[1].get("schools.Pupil", 0)
@@ -65,4 +74,9 @@ class Command(BaseCommand):
         days = settings.AUDIT_RETENTION_DAYS
         self.stdout.write(
             f"{events} gebeurtenissen uit het logboek verwijderd (ouder dan {days} dagen)."
+        )
+        mails = old_mail().delete()[1].get("post_office.Email", 0)
+        days = settings.MAIL_RETENTION_DAYS
+        self.stdout.write(
+            f"{mails} verstuurde of mislukte e-mails verwijderd (ouder dan {days} dagen)."
         )
