@@ -3,7 +3,10 @@
 import os
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  # noqa: S104
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# Sync workers, one more than the cores: measured with `make bench-load` on 2 cores (see
+# docs/performance.md), 3 sync workers did as well as or better than 2, 4, or 2 × 4 threads,
+# at 129 MiB per worker (threads let several Argon2 runs share a worker: 285 MiB).
+workers = int(os.environ.get("WEB_CONCURRENCY", str((os.cpu_count() or 1) + 1)))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 # Restart workers now and then so that a slow leak can never take a server down; not so often

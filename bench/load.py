@@ -529,7 +529,9 @@ def main() -> None:
     parser.add_argument("--flow-seconds", type=int, default=60)
     parser.add_argument("--page-seconds", type=int, default=15)
     parser.add_argument("--families", type=int, default=200, help="copies of the demo family")
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
+    parser.add_argument(
+        "--workers", type=int, default=gunicorn_setting("workers"), help="gunicorn.conf.py's"
+    )
     parser.add_argument("--threads", type=int, default=int(os.environ.get("GUNICORN_THREADS", "1")))
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument(
