@@ -325,7 +325,11 @@ class StaffMembershipForm(forms.ModelForm):
             self.fields["email"].disabled = True
 
     def clean_email(self):
-        return normalize_typed_email(self.cleaned_data["email"])
+        email = normalize_typed_email(self.cleaned_data["email"])
+        # Lower-casing can spoil an address ("İ" becomes "i" and a combining dot): the
+        # invitation could then not be sent.
+        validate_email(email)
+        return email
 
     def clean(self):
         cleaned = super().clean()

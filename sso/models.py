@@ -36,14 +36,19 @@ def digest(value: str) -> str:
 def check_web_address(value: str) -> None:
     """https, or http on this machine's loopback address (for development)."""
     try:
+        # Both raise ValueError: urlsplit for a host such as "[::1", .port for a port no
+        # server can have.
         parts = urlsplit(value)
-        _port = parts.port  # a port no server can have raises, as "https://[::1" does above
+        _port = parts.port
     except ValueError:
         parts = None
     secure = parts is not None and (
         parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS)
     )
-    if not secure or not parts.hostname or parts.fragment or parts.username:
+    # A space or control character is never part of an address (two on one line, say), and
+    # urlsplit quietly drops tabs and line breaks.
+    readable = value.isprintable() and " " not in value
+    if not (secure and readable) or not parts.hostname or parts.fragment or parts.username:
         raise ValidationError(
             _("%(address)s is geen geldig https-adres (zonder #-deel)."),
             code="insecure_address",

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from authlib.integrations.django_oauth2 import AuthorizationServer, ResourceProtector
-from authlib.oauth2.rfc6749 import InvalidRequestError, UnsupportedResponseTypeError, grants
+from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError, grants
 from authlib.oauth2.rfc6750 import BearerTokenValidator
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core.grants import OpenIDCode
@@ -196,19 +196,24 @@ class PortalAuthorizationServer(AuthorizationServer):
             .first()
         )
 
-    def get_authorization_grant(self, request):
+    def authenticate_client(self, request, methods, endpoint="token"):
         try:
-            return super().get_authorization_grant(request)
+            return super().authenticate_client(request, methods, endpoint)
         except ValueError:
-            # Authlib quotes an unknown response type in its error text, and refuses to build
-            # that text when the type holds characters an error text may not (RFC 6749, 5.2):
-            # a ValueError, so a server error. Such a type is just as unknown.
-            client = self.query_client(request.payload.client_id)
-            uri = request.payload.redirect_uri
-            known = client is not None and uri and client.check_redirect_uri(uri)
-            raise UnsupportedResponseTypeError(
-                "(unreadable)", redirect_uri=uri if known else None
+            # Authlib takes an Authorization header apart without checking that it can: only
+            # spaces, or a Basic secret that is not UTF-8, raise instead of failing to log in.
+            raise InvalidClientError(
+                status_code=401, description="The client could not be authenticated."
             ) from None
+
+    def get_consent_grant(self, request=None, end_user=None):
+        try:
+            return super().get_consent_grant(request, end_user=end_user)
+        except ValueError:
+            # Authlib quotes some parameters in its error texts (an unknown response type or
+            # redirect URI) and refuses to build a text with characters an error text may not
+            # hold (RFC 6749, 5.2): a ValueError, so a server error. Refuse the request.
+            raise InvalidRequestError("A parameter holds characters it may not.") from None
 
     def save_token(self, token, request):
         signed_in: SignedInPupil = request.user
