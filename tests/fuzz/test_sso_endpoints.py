@@ -140,6 +140,23 @@ AUTHORIZE = {
 }
 
 
+def full_request(**changes) -> dict:
+    """A complete, correct authorization request with some parameters changed (None: left
+    out)."""
+    params = {
+        "client_id": RIGHT,
+        "redirect_uri": REDIRECT,
+        "response_type": "code",
+        "scope": SCOPE,
+        "state": "s",
+        "nonce": "n0nce",
+        "code_challenge": CHALLENGE,
+        "code_challenge_method": "S256",
+    }
+    params.update(changes)
+    return {key: value for key, value in params.items() if value is not None}
+
+
 def some_of(fields: dict):
     """Each parameter right, wrong, or missing."""
     return st.fixed_dictionaries(
@@ -154,72 +171,11 @@ def fill_in(params: dict, right: str) -> dict:
 
 
 @with_fixtures
-@example(
-    params=dict.fromkeys(AUTHORIZE, None)
-    | {
-        "client_id": RIGHT,
-        "redirect_uri": REDIRECT,
-        "response_type": "code",
-        "scope": SCOPE,
-        "state": "s",
-        "nonce": "n0nce",
-        "code_challenge": CHALLENGE,
-        "code_challenge_method": "S256",
-    },
-    ticket=True,
-)
-@example(
-    params={
-        "client_id": RIGHT,
-        "redirect_uri": REDIRECT,
-        "response_type": "code",
-        "scope": SCOPE,
-        "state": "s",
-        "nonce": "n" * 201,
-        "code_challenge": CHALLENGE,
-        "code_challenge_method": "S256",
-    },
-    ticket=True,
-)
-@example(
-    params={
-        "client_id": RIGHT,
-        "redirect_uri": REDIRECT,
-        "response_type": "code",
-        "scope": "openid " * 40,
-        "state": "s",
-        "nonce": "n",
-        "code_challenge": CHALLENGE,
-        "code_challenge_method": "S256",
-    },
-    ticket=True,
-)
-@example(
-    params={
-        "client_id": RIGHT,
-        "redirect_uri": REDIRECT,
-        "response_type": "code",
-        "scope": SCOPE,
-        "state": "s",
-        "nonce": "n\x00",
-        "code_challenge": CHALLENGE,
-        "code_challenge_method": "S256",
-    },
-    ticket=True,
-)
-@example(
-    params={
-        "client_id": RIGHT,
-        "redirect_uri": REDIRECT,
-        "response_type": "code",
-        "scope": SCOPE,
-        "state": "s",
-        "nonce": "n",
-        "code_challenge": "a" * 128 + "\n",
-        "code_challenge_method": "S256",
-    },
-    ticket=True,
-)
+@example(params=dict.fromkeys(AUTHORIZE, None) | full_request(), ticket=True)
+@example(params=full_request(nonce="n" * 201), ticket=True)
+@example(params=full_request(scope="openid " * 40, nonce="n"), ticket=True)
+@example(params=full_request(nonce="n\x00"), ticket=True)
+@example(params=full_request(nonce="n", code_challenge="a" * 128 + "\n"), ticket=True)
 @example(params={"client_id": RIGHT, "redirect_uri": REDIRECT + "\x1f", "state": "s"}, ticket=True)
 @example(
     params={"client_id": RIGHT, "redirect_uri": REDIRECT, "response_type": "cödé"}, ticket=False
