@@ -16,13 +16,14 @@ from django.utils import timezone
 from accounts.models import ParentLink, PasswordLink, User
 from accounts.parents import set_parent_emails
 from audit.models import AuditEvent, OrphanedAccount
-from launcher.models import LaunchEvent, Licence, Product, Publisher
+from launcher.models import LaunchEvent, Product, Publisher
 from schools.imports.run import run_import
 from schools.models import ImportLog, Pupil
-from sso.models import AccessToken, AuthorizationCode, Client, LaunchTicket, Pseudonym
+from sso.models import AccessToken, AuthorizationCode, LaunchTicket, Pseudonym
 from tests.conftest import PASSWORD
 from tests.helpers import delete_url, fresh, log_in, post_change, queued_to, saved
 from tests.test_child_pages import tap_pin
+from tests.test_sso import register
 
 pytestmark = pytest.mark.django_db
 
@@ -39,24 +40,7 @@ def committed(django_capture_on_commit_callbacks):
 @pytest.fixture
 def catalogue(cast):
     publisher = Publisher.objects.create(name="Uitgeverij Klimop")
-    client = Client.objects.create(
-        publisher=publisher,
-        name="Rekenrups",
-        redirect_uris="https://rekenrups.example.org/callback",
-        initiate_login_uri="https://rekenrups.example.org/login",
-    )
-    product = Product.objects.create(
-        publisher=publisher,
-        name="Rekenrups",
-        launch_url="https://rekenrups.example.org/start",
-        client=client,
-    )
-    Licence.objects.create(
-        school=cast.school_x,
-        product=product,
-        valid_from=date(2000, 1, 1),
-        valid_until=date(2100, 1, 1),
-    )
+    product = register(cast.school_x, publisher, "Rekenrups").product
     return product
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import functools
 import secrets
-from datetime import date
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
@@ -20,14 +19,15 @@ from django.utils import timezone
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from launcher.models import Licence, Product, Publisher
+from launcher.models import Publisher
 from sso import keys
 from sso.keygen import new_private_key_pem
 from sso.launch import LAUNCH_TICKET_LIFETIME, TICKET_KEY
-from sso.models import AccessToken, AuthorizationCode, Client, LaunchTicket, digest
+from sso.models import AccessToken, AuthorizationCode, LaunchTicket, digest
 from tests.fuzz import strategies as fuzzed
 from tests.fuzz.strategies import mostly
 from tests.fuzz.support import changed_counts, no_server_error, row_counts, with_fixtures
+from tests.test_sso import register
 
 SITE = "https://thuis.example.nl"
 REDIRECT = "https://rekenrups.example.org/callback"
@@ -46,29 +46,10 @@ def registered(cast, settings):
     settings.OIDC_SIGNING_KEY = signing_pem()
     settings.OIDC_PREVIOUS_SIGNING_KEYS = []
     keys.forget()
-    publisher = Publisher.objects.create(name="Uitgeverij Klimop")
-    client = Client(
-        publisher=publisher,
-        name="Rekenrups inloggen",
-        redirect_uris=REDIRECT,
-        initiate_login_uri="https://rekenrups.example.org/login",
-        scopes="profile school",
+    rekenrups = register(
+        cast.school_x, Publisher.objects.create(name="Uitgeverij Klimop"), "Rekenrups"
     )
-    secret = client.new_secret()
-    client.save()
-    product = Product.objects.create(
-        publisher=publisher,
-        name="Rekenrups",
-        launch_url="https://rekenrups.example.org/start",
-        client=client,
-    )
-    Licence.objects.create(
-        school=cast.school_x,
-        product=product,
-        valid_from=date(2000, 1, 1),
-        valid_until=date(2100, 1, 1),
-    )
-    yield client, secret, product
+    yield rekenrups.client, rekenrups.secret, rekenrups.product
     keys.forget()
 
 
