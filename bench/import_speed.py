@@ -241,8 +241,9 @@ def render(school: SchoolData) -> bytes:
 
 
 @contextmanager
-def throwaway_database(postgres: bool) -> Iterator[str]:
-    """A DATABASE_URL for an empty database that is gone afterwards."""
+def throwaway_database(postgres: bool, prefix: str = "thuisportaal_bench") -> Iterator[str]:
+    """A DATABASE_URL for an empty database that is gone afterwards (on PostgreSQL, named
+    ``<prefix>_<pid>``)."""
     configured = os.environ.get("DATABASE_URL", "")
     if configured.startswith(("postgres://", "postgresql://", "pgsql://")):
         postgres, server = True, configured
@@ -257,16 +258,17 @@ def throwaway_database(postgres: bool) -> Iterator[str]:
     from psycopg import sql
 
     parts = urlsplit(server)
-    name = f"thuisportaal_bench_{os.getpid()}"
+    name = f"{prefix}_{os.getpid()}"
     maintenance = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
     with psycopg.connect(maintenance, autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
         yield urlunsplit(parts._replace(path=f"/{name}"))
     finally:
-        from django.db import connections
+        if "django" in sys.modules:  # a caller that never set Django up has nothing open
+            from django.db import connections
 
-        connections.close_all()
+            connections.close_all()
         with psycopg.connect(maintenance, autocommit=True) as admin:
             admin.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))

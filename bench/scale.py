@@ -43,10 +43,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from bench.import_speed import throwaway_database
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres"
 PARENTS = (("6 children", "ouder1@example.net"), ("1 child", "ouder2@example.net"))
 PIN = "2468"
 PICTURES = ["kat", "zon"]
@@ -67,33 +67,6 @@ SEED_PARENT = re.compile(r"ouder met (6 kinderen|1 kind):\s+(\S+@\S+)")
 
 
 # --- The database and the settings --------------------------------------------------------
-
-
-@contextmanager
-def throwaway_database() -> Iterator[str]:
-    """A DATABASE_URL for an empty PostgreSQL database that is dropped afterwards."""
-    import psycopg
-    from psycopg import sql
-
-    configured = os.environ.get("DATABASE_URL", "")
-    server = configured if configured.startswith(("postgres", "pgsql")) else DEFAULT_POSTGRES
-    parts = urlsplit(server)
-    name = f"thuisportaal_scale_{os.getpid()}"
-    maintenance = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
-    with psycopg.connect(maintenance, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield urlunsplit(parts._replace(path=f"/{name}"))
-    finally:
-        if "django" in sys.modules:
-            from django.db import connections
-
-            connections.close_all()
-        with psycopg.connect(maintenance, autocommit=True) as admin:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
-        print(f"Database {name} dropped.", flush=True)
 
 
 def production_settings(database_url: str, folder: Path) -> None:
@@ -410,7 +383,7 @@ def main() -> None:
     began = time.monotonic()
     folder = Path(tempfile.mkdtemp(prefix="thuisportaal-scale-"))
     try:
-        with throwaway_database() as database_url:
+        with throwaway_database(postgres=True, prefix="thuisportaal_scale") as database_url:
             run(args, database_url, folder)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
