@@ -7,7 +7,9 @@ to a child and every launch (each of them gives the session a new key):
   once and once more with the data;
 - a new key is not looked up first: 165 random bits do not collide, and if one ever did, the
   INSERT fails on the primary key and ``create()`` draws again;
-- an old session is removed with one DELETE, not read first and then deleted.
+- an old session is removed with one DELETE, not read first and then deleted;
+- reading and writing are single statements built once: the ORM's query building cost more
+  Python time than the lookup costs PostgreSQL (about 0.25 ms against 0.05 ms per request).
 
 The session still lives in the shared database: logging out or changing a password ends it
 on every server at once.
@@ -15,15 +17,71 @@ on every server at once.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from django.contrib.sessions.backends import db
-from django.contrib.sessions.backends.base import VALID_KEY_CHARS
-from django.db import connections, router
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError, UpdateError
+from django.db import IntegrityError, connections, router, transaction
+from django.utils import timezone
 from django.utils.crypto import get_random_string
 
 
 class SessionStore(db.SessionStore):
     def _get_new_session_key(self):
         return get_random_string(32, VALID_KEY_CHARS)
+
+    def _connection(self, write: bool = False):
+        route = router.db_for_write if write else router.db_for_read
+        return connections[route(self.model)]
+
+    def _table(self, connection) -> str:
+        return connection.ops.quote_name(self.model._meta.db_table)
+
+    def load(self):
+        if self.session_key is None:
+            return {}
+        connection = self._connection()
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT session_data FROM {self._table(connection)} "  # noqa: S608
+                "WHERE session_key = %s AND expire_date > %s",
+                [self.session_key, now],
+            )
+            row = cursor.fetchone()
+        if row is None:
+            self._session_key = None
+            return {}
+        return self.decode(row[0])
+
+    def save(self, must_create=False):
+        """One INSERT for a new key, one UPDATE for a known one (no transaction around a single
+        statement, unless it runs inside one: then a savepoint keeps a collision harmless)."""
+        if self.session_key is None:
+            return self.create()
+        data = self.encode(self._get_session(no_load=must_create))
+        connection = self._connection(write=True)
+        expires = connection.ops.adapt_datetimefield_value(self.get_expiry_date())
+        table = self._table(connection)
+        guard = transaction.atomic(using=connection.alias) if connection.in_atomic_block else None
+        with guard or nullcontext(), connection.cursor() as cursor:
+            if must_create:
+                try:
+                    cursor.execute(
+                        f"INSERT INTO {table} (session_key, session_data, expire_date) "  # noqa: S608
+                        "VALUES (%s, %s, %s)",
+                        [self.session_key, data, expires],
+                    )
+                except IntegrityError:
+                    raise CreateError from None
+            else:
+                cursor.execute(
+                    f"UPDATE {table} SET session_data = %s, expire_date = %s "  # noqa: S608
+                    "WHERE session_key = %s",
+                    [data, expires, self.session_key],
+                )
+                if cursor.rowcount != 1:
+                    raise UpdateError  # ended meanwhile (logout elsewhere): not written again
 
     def cycle_key(self):
         """A new key for the same data, created when the session is saved."""
@@ -40,8 +98,9 @@ class SessionStore(db.SessionStore):
             if self.session_key is None:
                 return
             session_key = self.session_key
-        using = router.db_for_write(self.model)
-        connection = connections[using]
-        table = connection.ops.quote_name(self.model._meta.db_table)
+        connection = self._connection(write=True)
         with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {table} WHERE session_key = %s", [session_key])  # noqa: S608
+            cursor.execute(
+                f"DELETE FROM {self._table(connection)} WHERE session_key = %s",  # noqa: S608
+                [session_key],
+            )

@@ -155,6 +155,8 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+# ModelBackend, with the user lookup every request makes done in one prepared statement.
+AUTHENTICATION_BACKENDS = ["accounts.backends.AccountBackend"]
 
 # Argon2id first: see basispoort/lib/hashers.py for the parameters and why.
 PASSWORD_HASHERS = [

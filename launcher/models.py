@@ -14,6 +14,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from basispoort.lib.lookup import Prepared
 from schools.models import Group, Pupil, School, YearLevel
 
 
@@ -121,13 +122,14 @@ class LicenceQuerySet(models.QuerySet):
 
     def covering(self, pupil: Pupil):
         """Licences of the pupil's school whose scope includes the pupil."""
-        return self.filter(school_id=pupil.school_id).filter(
+        return self.covering_place(pupil.school_id, pupil.group_id, pupil.effective_year_level)
+
+    def covering_place(self, school_id, group_id, year_level: str):
+        """Licences of a school whose scope includes a pupil of this group and year level."""
+        return self.filter(school_id=school_id).filter(
             Q(scope=Licence.Scope.SCHOOL)
-            | Q(scope=Licence.Scope.GROUPS, groups=pupil.group_id)
-            | Q(
-                scope=Licence.Scope.YEAR_LEVELS,
-                year_levels_text__contains=f",{pupil.effective_year_level},",
-            )
+            | Q(scope=Licence.Scope.GROUPS, groups=group_id)
+            | Q(scope=Licence.Scope.YEAR_LEVELS, year_levels_text__contains=f",{year_level},")
         )
 
 
@@ -202,16 +204,43 @@ class LaunchEvent(models.Model):
         return f"{self.pupil} → {self.product}"
 
 
+def _licensed_for_home(school_id, group_id, year_level: str, today: date):
+    licensed = Licence.objects.current(today).covering_place(school_id, group_id, year_level)
+    return Product.objects.filter(pk__in=licensed.values("product"), usable_at_home=True)
+
+
 def products_for(pupil: Pupil, today: date | None = None):
     """What the software page shows: licensed today, in scope, usable at home, home login on."""
     if not pupil.home_login_enabled or not pupil.is_active:
         return Product.objects.none()
-    licensed = Licence.objects.current(today).covering(pupil).values("product")
+    today = today or timezone.localdate()
     return (
-        Product.objects.filter(pk__in=licensed, usable_at_home=True)
+        _licensed_for_home(pupil.school_id, pupil.group_id, pupil.effective_year_level, today)
         .select_related("publisher")
         .order_by("name")
     )
+
+
+# products_for() as the software page runs it on every visit: compiled once per year level
+# (the level is part of the SQL text, the rest are parameters; basispoort/lib/lookup.py).
+_HOME_PRODUCTS: dict[str, Prepared] = {}
+
+
+def home_products(pupil: Pupil) -> list[Product]:
+    """The products of products_for(pupil) today, in the same order, without the publishers."""
+    if not pupil.home_login_enabled or not pupil.is_active:
+        return []
+    level = pupil.effective_year_level
+    if level not in YearLevel.values:
+        return list(products_for(pupil).select_related(None))
+    if level not in _HOME_PRODUCTS:
+        _HOME_PRODUCTS[level] = Prepared(
+            lambda school, group, today: _licensed_for_home(school, group, level, today).order_by(
+                "name"
+            ),
+            parameters=(School._meta.pk, Group._meta.pk, Licence._meta.get_field("valid_from")),
+        )
+    return _HOME_PRODUCTS[level].objects(pupil.school_id, pupil.group_id, timezone.localdate())
 
 
 @receiver(m2m_changed, sender=Licence.groups.through)

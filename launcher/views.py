@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import math
+import uuid
+from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
@@ -15,21 +18,46 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from audit.models import AuditEvent, record
+from basispoort.lib.lookup import Prepared
 from launcher import children as child_session
-from launcher.models import LaunchEvent, Product, products_for
+from launcher.models import LaunchEvent, Product, home_products, products_for
 from schools.models import ChildLogin, LoginMethod, Pupil
 from schools.pictures import Picture
 from sso import launch as hand_off
 
 DIGITS = frozenset("0123456789")
 WRONG_TRY_KEY = "wrong_try_for"
-# What a tile shows, and what decides where a child appears: nothing more is read.
-TILE_FIELDS = (
-    "code",
-    "first_name",
-    "school__name",
-    "school__home_login_allowed",
-    "school__network_environment",
+
+
+@dataclass(frozen=True)
+class TileSchool:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class Tile:
+    code: uuid.UUID
+    first_name: str
+
+
+# What a tile shows, and what decides where a child appears: nothing more is read. Compiled
+# once (basispoort/lib/lookup.py): the tile page is the first page of every home login.
+_TILES = Prepared(
+    lambda user_id: (
+        Pupil.objects.active()
+        .filter(parent_links__user=user_id, home_login_enabled=True)
+        .order_by("first_name", "code")
+        .values_list(
+            "code",
+            "first_name",
+            "school_id",
+            "school__name",
+            "school__home_login_allowed",
+            "school__network_environment",
+        )
+    ),
+    parameters=(get_user_model()._meta.pk,),
 )
 
 
@@ -46,19 +74,13 @@ def children(request):
             return redirect("software")
         return redirect_to_login(request.get_full_path())
     # One query for both lists: the tiles, and the schools that use a network environment.
-    linked = (
-        Pupil.objects.active()
-        .filter(parent_links__user=request.user, home_login_enabled=True)
-        .select_related("school")
-        .only(*TILE_FIELDS)
-        .order_by("first_name")
-    )
     schools, network_schools = {}, set()
-    for pupil in linked:
-        if pupil.school.network_environment:
-            network_schools.add(pupil.school)
-        elif pupil.school.home_login_allowed:
-            schools.setdefault(pupil.school, []).append(pupil)
+    for code, first_name, school_id, name, allowed, network in _TILES.rows(request.user.pk):
+        school = TileSchool(school_id, name)
+        if network:
+            network_schools.add(school)
+        elif allowed:
+            schools.setdefault(school, []).append(Tile(code, first_name))
     context = {
         "schools": schools.items(),
         "network_schools": sorted(network_schools, key=lambda school: school.name),
@@ -157,8 +179,7 @@ def software(request):
     pupil = child_session.current(request)
     if pupil is None:
         return redirect("home")
-    # The page shows a name and an icon: no publisher, no descriptions.
-    products = products_for(pupil).select_related(None).only("code", "name", "icon")
+    products = home_products(pupil)
     context = {"pupil": pupil, "products": products}
     return render(request, "launcher/software.html", context)
 
