@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from audit.models import AuditEvent, record
 from basispoort.lib.lookup import Prepared
 from launcher import children as child_session
-from launcher.models import LaunchEvent, Product, home_products, products_for
+from launcher.models import LaunchEvent, Product, home_products
 from schools.models import ChildLogin, LoginMethod, Pupil
 from schools.pictures import Picture
 from sso import launch as hand_off
@@ -61,8 +61,28 @@ _TILES = Prepared(
 )
 
 
-def _children_of(user):
-    return Pupil.objects.home_login_possible().filter(parent_links__user=user)
+# A tile's child, if it is this parent's and can log in at home (with the school: the pad's
+# length is the school's choice). Compiled once, as the tiles are.
+_TAPPED = Prepared(
+    lambda code, user_id: Pupil.objects.home_login_possible().filter(
+        code=code, parent_links__user=user_id
+    ),
+    parameters=(Pupil._meta.pk, get_user_model()._meta.pk),
+    related=("school",),
+)
+
+# The product a launch page moves on to, with its single sign-on client if it has one.
+_LAUNCHED = Prepared(
+    lambda code: Product.objects.filter(code=code),
+    parameters=(Product._meta.pk,),
+    related=("client",),
+)
+
+
+def _one(found: list):
+    if not found:
+        raise Http404
+    return found[0]
 
 
 @never_cache
@@ -131,7 +151,7 @@ def child_login(request, code):
     Keys without script post the entry so far and get the pad back; a full entry is checked
     at once and answered with a redirect, so reloading never sends a wrong PIN twice.
     """
-    pupil = get_object_or_404(_children_of(request.user).select_related("school"), code=code)
+    pupil = _one(_TAPPED.objects(code, request.user.pk))
     entered = []
     if request.method == "POST":
         entered = _pad_state(request, pupil)
@@ -197,10 +217,7 @@ def launch(request, code):
         if child_session.recently_launched(request, code):  # a double click
             return redirect("launched", code=code)
         return redirect("home")
-    try:
-        product = products_for(pupil).get(code=code)
-    except (Product.DoesNotExist, ValueError):
-        raise Http404 from None
+    product = _one([product for product in home_products(pupil) if product.code == code])
     with transaction.atomic():
         LaunchEvent.objects.create(pupil=pupil, product=product)
         parent = request.session.get(child_session.PARENT_KEY)
@@ -221,7 +238,7 @@ def launched(request, code):
     """ "Rekenrups gaat open": moves on to the product, also without script."""
     if not child_session.recently_launched(request, code, within=60):
         return redirect("home")
-    product = get_object_or_404(Product.objects.select_related("client"), code=code)
+    product = _one(_LAUNCHED.objects(code))
     destination = hand_off.initiate_login_url(product) if _signs_in(product) else product.launch_url
     return render(
         request, "launcher/launched.html", {"product": product, "destination": destination}

@@ -19,19 +19,36 @@ from functools import cache
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connections, models, router
+from django.db import DEFAULT_DB_ALIAS, connections, models, router
 from django.db.models import QuerySet
 
 
-def _stand_in(field, index: int):
+def _integer_range(field, connection) -> tuple[int, int]:
+    low, high = connection.ops.integer_field_range(field.get_internal_type())
+    return (-(2**63) if low is None else low), (2**63 - 1 if high is None else high)
+
+
+def _stand_in(field, index: int, connection):
     """A value of the field's type that no real row has: it marks the parameter's place."""
     if isinstance(field, models.UUIDField):
         return uuid.UUID(int=0x7302_1458_9623_1000 + index)
-    if isinstance(field, models.IntegerField):
-        return -7_302_145_896_231_000 - index
+    if isinstance(field, models.IntegerField):  # and the auto fields
+        low, high = _integer_range(field, connection)
+        return low + (high - low) // 3 + 7 + index  # in range, and no constant anyone writes
     if isinstance(field, models.DateField) and not isinstance(field, models.DateTimeField):
         return date(1873, 2, 3) + timedelta(days=index)
     raise TypeError(f"{field!r}: only integer, UUID and date parameters can be prepared")
+
+
+def _bind(field, value, connection):
+    """The value as the database takes it; ValueError (or ValidationError, TypeError) for a
+    value the column cannot hold, which matches no row (as the ORM answers)."""
+    value = field.to_python(value)
+    if isinstance(field, models.IntegerField) and value is not None:
+        low, high = _integer_range(field, connection)
+        if not low <= value <= high:
+            raise ValueError("out of the column's range")
+    return field.get_db_prep_value(value, connection)
 
 
 def _converters(connection, columns) -> list[tuple[int, Any, list]]:
@@ -95,7 +112,7 @@ class Prepared:
 
     def _compile(self, alias: str) -> tuple:
         connection = connections[alias]
-        stand_ins = [_stand_in(f, i) for i, f in enumerate(self.parameters)]
+        stand_ins = [_stand_in(f, i, connection) for i, f in enumerate(self.parameters)]
         queryset = self._query(stand_ins)
         compiler = queryset.query.get_compiler(alias)
         sql, params = compiler.as_sql()
@@ -110,8 +127,13 @@ class Prepared:
         return sql, list(params), slots, _converters(connection, columns)
 
     def rows(self, *values, using: str | None = None) -> list[list]:
+        if len(values) != len(self.parameters):
+            raise TypeError(f"{len(self.parameters)} values needed, {len(values)} given")
         if self._model is None:
-            self._query([_stand_in(f, i) for i, f in enumerate(self.parameters)])
+            default = connections[DEFAULT_DB_ALIAS]
+            self._model = self.build(
+                *[_stand_in(f, i, default) for i, f in enumerate(self.parameters)]
+            ).model
         alias = using or router.db_for_read(self._model)
         if alias not in self._compiled:
             self._compiled[alias] = self._compile(alias)
@@ -120,7 +142,7 @@ class Prepared:
         params = params.copy()
         try:
             for places, f, value in zip(slots, self.parameters, values, strict=True):
-                bound = f.get_db_prep_value(f.to_python(value), connection)
+                bound = _bind(f, value, connection)
                 for place in places:
                     params[place] = bound
         except (ValidationError, TypeError, ValueError):  # a value the column cannot hold
@@ -175,7 +197,7 @@ def fetch(model: type[models.Model], column: str, value, using: str | None = Non
     sql, attnames, where, converters = _by_column(model, column, alias)
     connection = connections[alias]
     try:
-        bound = where.get_db_prep_value(where.to_python(value), connection)
+        bound = _bind(where, value, connection)
     except (ValidationError, TypeError, ValueError):  # a value the column cannot hold
         return None
     with connection.cursor() as cursor:
