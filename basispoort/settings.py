@@ -145,12 +145,14 @@ else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        # Parameters travel apart from the SQL, so psycopg prepares a statement the fifth time
-        # a connection sends it: PostgreSQL then skips planning the hot pages' queries. Off for
-        # a pooler that cannot keep prepared statements (PgBouncer in transaction mode before
-        # 1.21, or without max_prepared_statements).
-        DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env.bool(
-            "DATABASE_SERVER_SIDE_BINDING", default=True
+        # Parameters travel apart from the SQL and psycopg prepares a statement the fifth time
+        # a connection sends it (Django leaves that off unless told): PostgreSQL then skips
+        # parsing and planning the hot pages' queries. Both off for a pooler that cannot keep
+        # prepared statements (PgBouncer in transaction mode before 1.21, or without
+        # max_prepared_statements).
+        _prepared = env.bool("DATABASE_SERVER_SIDE_BINDING", default=True)
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            server_side_binding=_prepared, prepare_threshold=5 if _prepared else None
         )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
