@@ -89,6 +89,7 @@ class Prepared:
     extra: tuple[tuple[str, str], ...] = ()  # (attribute, path) pairs
     _compiled: dict[str, tuple] = field(default_factory=dict, init=False, repr=False)
     _model: type[models.Model] | None = field(default=None, init=False, repr=False)
+    _parts: list[tuple] | None = field(default=None, init=False, repr=False)
 
     def _query(self, values) -> QuerySet:
         queryset = self.build(*values)
@@ -157,11 +158,12 @@ class Prepared:
         if not rows:
             return []
         alias = using or router.db_for_read(self._model)
-        _names, parts = self._layout(self._model)
+        if self._parts is None:
+            self._parts = self._layout(self._model)[1]
         found = []
         for row in rows:
             instances = {}
-            for path, target, start, attnames in parts:
+            for path, target, start, attnames in self._parts:
                 values_of = row[start : start + len(attnames)]
                 if values_of[attnames.index(target._meta.pk.attname)] is None:
                     instances[path] = None  # an empty nullable foreign key
