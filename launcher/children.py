@@ -39,9 +39,11 @@ def start(request, pupil: Pupil) -> None:
 # that the parent's account still stands as it was. Compiled once (basispoort/lib/lookup.py):
 # every page a child opens runs it.
 _CHILD = Prepared(
-    lambda code, parent: Pupil.objects.home_login_possible().filter(
-        code=code, parent_links__user_id=parent, parent_links__user__is_active=True
-    ),
+    lambda code, parent: (
+        Pupil.objects.home_login_possible()
+        .filter(code=code, parent_links__user_id=parent, parent_links__user__is_active=True)
+        .order_by()
+    ),  # one row: nothing to sort
     parameters=(Pupil._meta.pk, get_user_model()._meta.pk),
     related=("school", "group"),
     extra=(("parent_password", "parent_links__user__password"),),

@@ -64,16 +64,16 @@ _TILES = Prepared(
 # A tile's child, if it is this parent's and can log in at home (with the school: the pad's
 # length is the school's choice). Compiled once, as the tiles are.
 _TAPPED = Prepared(
-    lambda code, user_id: Pupil.objects.home_login_possible().filter(
-        code=code, parent_links__user=user_id
-    ),
+    lambda code, user_id: (
+        Pupil.objects.home_login_possible().filter(code=code, parent_links__user=user_id).order_by()
+    ),  # one row: nothing to sort
     parameters=(Pupil._meta.pk, get_user_model()._meta.pk),
     related=("school",),
 )
 
 # The product a launch page moves on to, with its single sign-on client if it has one.
 _LAUNCHED = Prepared(
-    lambda code: Product.objects.filter(code=code),
+    lambda code: Product.objects.filter(code=code).order_by(),
     parameters=(Product._meta.pk,),
     related=("client",),
 )
