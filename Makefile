@@ -62,8 +62,8 @@ bench-load: $(BENCH_INSTALLED)
 
 ## The hot pages (tiles, PIN check, software) at 10,000 and at 1,000,000 pupils: latency,
 ## queries per request and their query plans, on a throwaway PostgreSQL database
-## (DATABASE_URL's server, else 127.0.0.1:5432); about eight minutes, most of it seeding;
-## not part of `bench`
+## (DATABASE_URL's server, else 127.0.0.1:5432); about two minutes on a quiet machine, most
+## of it seeding; not part of `bench`
 bench-scale: $(INSTALLED)
 	$(PY) -m bench.scale $(BENCH_SCALE_ARGS)
 
