@@ -15,6 +15,8 @@ from launcher.children import _CHILD
 from launcher.models import Licence, Product, Publisher, home_products, products_for
 from launcher.views import _TILES
 from schools.models import Group, Pupil, School, YearLevel
+from tests.test_licences import licence as make_licence
+from tests.test_licences import product as make_product
 from tests.test_sso import register
 
 pytestmark = pytest.mark.django_db
@@ -329,20 +331,13 @@ def test_objects_leave_an_empty_nullable_foreign_key_none_without_a_query(
 def catalogue(cast):
     """Products licensed in every way a licence can cover a pupil, or not cover them."""
     publisher = Publisher.objects.create(name="Uitgeverij Klimop")
+    always = {"start": date(2000, 1, 1), "end": date(2100, 1, 1)}
 
     def product(name, **extra):
-        return Product.objects.create(
-            publisher=publisher, name=name, launch_url=f"https://{name.lower()}.example", **extra
-        )
+        return make_product(publisher, name, **extra)
 
-    def licence(school, item, start=date(2000, 1, 1), end=date(2100, 1, 1), **extra):
-        year_levels = extra.pop("year_levels", [])
-        groups = extra.pop("groups", [])
-        made = Licence(school=school, product=item, valid_from=start, valid_until=end, **extra)
-        made.year_levels = year_levels
-        made.save()
-        made.groups.set(groups)
-        return made
+    def licence(school, item, **extra):
+        return make_licence(school, item, **{**always, **extra})
 
     today = date.today()
     licence(cast.school_x, product("Rekenrups"))

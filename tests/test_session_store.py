@@ -126,13 +126,17 @@ def test_save_of_a_session_deleted_meanwhile_raises_update_error_and_writes_noth
     assert not Session.objects.exists()
 
 
-def test_save_with_must_create_and_a_taken_key_raises_create_error():
-    key = saved_session(child="abc").session_key
+def create_again(key: str) -> None:
+    """Another store tries to create a session under a key that is taken: CreateError."""
     intruder = SessionStore(key)
     intruder._session_cache = {"child": "other"}
-
     with pytest.raises(CreateError):
         intruder.save(must_create=True)
+
+
+def test_save_with_must_create_and_a_taken_key_raises_create_error():
+    key = saved_session(child="abc").session_key
+    create_again(key)
     assert row(key).get_decoded() == {"child": "abc"}
 
 
@@ -140,10 +144,7 @@ def test_a_create_error_inside_a_transaction_leaves_the_transaction_usable():
     key = saved_session(child="abc").session_key
     with transaction.atomic():
         user = User.objects.create_user("nieuw@example.com", PASSWORD)
-        intruder = SessionStore(key)
-        intruder._session_cache = {"child": "other"}
-        with pytest.raises(CreateError):
-            intruder.save(must_create=True)
+        create_again(key)
         # On PostgreSQL a failed statement without a savepoint aborts the whole transaction.
         assert User.objects.filter(email="nieuw@example.com").exists()
         user.name = "Nieuw"
@@ -173,10 +174,7 @@ def test_create_draws_another_key_when_the_first_is_taken(monkeypatch):
 def test_a_create_error_outside_a_transaction_leaves_the_connection_usable(monkeypatch):
     """Without an atomic block there is no savepoint: the INSERT is its own transaction."""
     taken = saved_session(child="abc").session_key
-    intruder = SessionStore(taken)
-    intruder._session_cache = {"child": "other"}
-    with pytest.raises(CreateError):
-        intruder.save(must_create=True)
+    create_again(taken)
     assert row(taken).get_decoded() == {"child": "abc"}
 
     keys = iter([taken, "g" * 32])
