@@ -113,7 +113,7 @@ def set_password(request, token):
         PasswordLink.spend_all(user)
         throttle.clear(user.email)
         queue("password-changed", user.email, {"email": user.email, "staff": user.is_staff})
-    login(request, user, backend="accounts.backends.AccountBackend")
+    login(request, user)
     if user.is_staff and not user.parent_links.exists():
         return redirect("admin:index")
     return redirect("children")

@@ -7,7 +7,13 @@ import sys
 
 from django.conf import settings
 from django.core.signals import got_request_exception
-from django.db import InterfaceError, OperationalError
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    InterfaceError,
+    NotSupportedError,
+    OperationalError,
+    connections,
+)
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
@@ -44,6 +50,16 @@ _UNAVAILABLE = "_database_unavailable"
 _DATABASE_DOWN = (OperationalError, InterfaceError)
 
 
+def _stale_plan(exception) -> bool:
+    """A prepared statement whose table a migration changed in another process: PostgreSQL
+    refuses it ("cached plan must not change result type") for as long as the connection
+    lives. The connection is closed at the end of the request; the next one prepares anew."""
+    if isinstance(exception, NotSupportedError) and "cached plan must not change" in str(exception):
+        connections[DEFAULT_DB_ALIAS].close_at = 0  # closed when the request finishes
+        return True
+    return False
+
+
 def database_unavailable(request):
     """The "probeer het over een paar minuten opnieuw" page, made without the database.
 
@@ -56,7 +72,8 @@ def database_unavailable(request):
 
 
 def _note_database_error(sender, request=None, **kwargs):
-    if request is not None and isinstance(sys.exc_info()[1], _DATABASE_DOWN):
+    error = sys.exc_info()[1]
+    if request is not None and (isinstance(error, _DATABASE_DOWN) or _stale_plan(error)):
         setattr(request, _UNAVAILABLE, True)
 
 
@@ -69,7 +86,8 @@ class DatabaseUnavailableMiddleware:
     before this outermost middleware sees it: Django's got_request_exception signal marks
     the request, and the 500 is swapped for the same page. No restart is needed afterwards:
     each worker checks its connection before reusing it (CONN_HEALTH_CHECKS) and opens a new
-    one. With DEBUG on, developers get Django's error page instead.
+    one. The same page answers a prepared statement that a migration made stale, and that
+    connection is replaced. With DEBUG on, developers get Django's error page instead.
     """
 
     def __init__(self, get_response):
@@ -92,7 +110,7 @@ class DatabaseUnavailableMiddleware:
         return response
 
     def process_exception(self, request, exception):
-        if settings.DEBUG or not isinstance(exception, _DATABASE_DOWN):
+        if settings.DEBUG or not (isinstance(exception, _DATABASE_DOWN) or _stale_plan(exception)):
             return None
         # django.request logs the 503 itself as an error; this adds the cause.
         logger.warning(

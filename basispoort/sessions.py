@@ -55,33 +55,41 @@ class SessionStore(db.SessionStore):
         return self.decode(row[0])
 
     def save(self, must_create=False):
-        """One INSERT for a new key, one UPDATE for a known one (no transaction around a single
-        statement, unless it runs inside one: then a savepoint keeps a collision harmless)."""
+        """One INSERT for a new key, one UPDATE for a known one.
+
+        A key that is taken raises CreateError (inside a transaction a savepoint keeps that
+        harmless); a session that ended meanwhile raises UpdateError, which the middleware
+        answers as Django does. Any other database error is not turned into UpdateError (a
+        "session interrupted" 400): it is the outage page's (basispoort/middleware.py).
+        """
         if self.session_key is None:
             return self.create()
         data = self.encode(self._get_session(no_load=must_create))
         connection = self._connection(write=True)
         expires = connection.ops.adapt_datetimefield_value(self.get_expiry_date())
         table = self._table(connection)
-        guard = transaction.atomic(using=connection.alias) if connection.in_atomic_block else None
-        with guard or nullcontext(), connection.cursor() as cursor:
-            if must_create:
-                try:
+        if must_create:
+            guard = (
+                transaction.atomic(using=connection.alias) if connection.in_atomic_block else None
+            )
+            try:
+                with guard or nullcontext(), connection.cursor() as cursor:
                     cursor.execute(
                         f"INSERT INTO {table} (session_key, session_data, expire_date) "  # noqa: S608
                         "VALUES (%s, %s, %s)",
                         [self.session_key, data, expires],
                     )
-                except IntegrityError:
-                    raise CreateError from None
-            else:
-                cursor.execute(
-                    f"UPDATE {table} SET session_data = %s, expire_date = %s "  # noqa: S608
-                    "WHERE session_key = %s",
-                    [data, expires, self.session_key],
-                )
-                if cursor.rowcount != 1:
-                    raise UpdateError  # ended meanwhile (logout elsewhere): not written again
+            except IntegrityError:
+                raise CreateError from None
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET session_data = %s, expire_date = %s "  # noqa: S608
+                "WHERE session_key = %s",
+                [data, expires, self.session_key],
+            )
+            if cursor.rowcount != 1:
+                raise UpdateError  # ended meanwhile (logout elsewhere): not written again
 
     def cycle_key(self):
         """A new key for the same data, created when the session is saved."""

@@ -221,8 +221,9 @@ def products_for(pupil: Pupil, today: date | None = None):
     )
 
 
-# products_for() as the software page runs it on every visit: compiled once per year level
-# (the level is part of the SQL text, the rest are parameters; basispoort/lib/lookup.py).
+# products_for() as the software page runs it on every visit, compiled once per year level:
+# the level is matched as text (year_levels_text LIKE '%,5,%'), which a compiled query cannot
+# take as a new value, so each level has its own (basispoort/lib/lookup.py).
 _HOME_PRODUCTS: dict[str, Prepared] = {}
 
 

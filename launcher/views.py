@@ -31,7 +31,7 @@ WRONG_TRY_KEY = "wrong_try_for"
 
 @dataclass(frozen=True)
 class TileSchool:
-    id: int
+    code: uuid.UUID
     name: str
 
 

@@ -493,3 +493,15 @@ def test_a_wrong_number_of_values_is_a_mistake_not_an_empty_answer(cast):
         _TILES.rows()
     with pytest.raises(TypeError):
         _CHILD.objects(cast.emma.pk)
+
+
+def test_a_value_used_through_a_transform_is_refused_when_compiled(cast):
+    """A date's year would keep the stand-in for good and widen the match: refused."""
+    ending = Prepared(
+        lambda day: Licence.objects.filter(
+            valid_from__lte=day, valid_until__year__gte=day.year
+        ).values_list("code", flat=True),
+        parameters=(Licence._meta.get_field("valid_from"),),
+    )
+    with pytest.raises(ValueError, match="cannot be bound again"):
+        ending.rows(date(2030, 6, 1))

@@ -11,6 +11,7 @@ PostgreSQL and on SQLite.
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,15 +29,18 @@ def _integer_range(field, connection) -> tuple[int, int]:
     return (-(2**63) if low is None else low), (2**63 - 1 if high is None else high)
 
 
-def _stand_in(field, index: int, connection):
-    """A value of the field's type that no real row has: it marks the parameter's place."""
+def _stand_in(field, index: int, connection, variant: int = 0):
+    """A value of the field's type that no real row has: it marks the parameter's place.
+    The second ``variant`` differs from the first in every part (a date's year, month, day
+    and weekday), so that a value used through a transform shows as well."""
     if isinstance(field, models.UUIDField):
-        return uuid.UUID(int=0x7302_1458_9623_1000 + index)
+        return uuid.UUID(int=0x7302_1458_9623_1000 + 0x100 * variant + index)
     if isinstance(field, models.IntegerField):  # and the auto fields
         low, high = _integer_range(field, connection)
-        return low + (high - low) // 3 + 7 + index  # in range, and no constant anyone writes
+        # In range, and no constant anyone writes.
+        return low + (high - low) // 3 + (high - low) // 5 * variant + 7 + index
     if isinstance(field, models.DateField) and not isinstance(field, models.DateTimeField):
-        return date(1873, 2, 3) + timedelta(days=index)
+        return (date(1906, 9, 28) if variant else date(1873, 2, 3)) + timedelta(days=index)
     raise TypeError(f"{field!r}: only integer, UUID and date parameters can be prepared")
 
 
@@ -57,6 +61,19 @@ def _converters(connection, columns) -> list[tuple[int, Any, list]]:
         convs = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
         if convs:
             found.append((index, column, convs))
+    return found
+
+
+_CONVERTERS: dict[tuple, list] = {}
+
+
+def _converters_here(key, connection, columns) -> list[tuple[int, Any, list]]:
+    """The converters for these columns, bound to this thread's connection (each thread has
+    its own), worked out once per thread."""
+    full = (key, connection.alias, threading.get_ident())
+    found = _CONVERTERS.get(full)
+    if found is None:
+        found = _CONVERTERS[full] = _converters(connection, columns)
     return found
 
 
@@ -93,8 +110,6 @@ class Prepared:
 
     def _query(self, values) -> QuerySet:
         queryset = self.build(*values)
-        if self._model is None:
-            self._model = queryset.model
         if not queryset._fields:  # a plain query, for objects()
             queryset = queryset.values_list(*self._layout(queryset.model)[0])
         return queryset
@@ -113,10 +128,14 @@ class Prepared:
 
     def _compile(self, alias: str) -> tuple:
         connection = connections[alias]
-        stand_ins = [_stand_in(f, i, connection) for i, f in enumerate(self.parameters)]
-        queryset = self._query(stand_ins)
-        compiler = queryset.query.get_compiler(alias)
-        sql, params = compiler.as_sql()
+        compiled = []
+        for variant in (0, 1):
+            stand_ins = [
+                _stand_in(f, i, connection, variant) for i, f in enumerate(self.parameters)
+            ]
+            compiler = self._query(stand_ins).query.get_compiler(alias)
+            compiled.append((stand_ins, compiler, *compiler.as_sql()))
+        (stand_ins, compiler, sql, params), (_other, _, other_sql, other_params) = compiled
         slots = []
         for f, stand_in in zip(self.parameters, stand_ins, strict=True):
             marked = f.get_db_prep_value(stand_in, connection)
@@ -124,8 +143,16 @@ class Prepared:
             if not found:
                 raise ValueError(f"the query does not use its parameter for {f!r}")
             slots.append(found)
+        # Every place where the values show must be bound: a value that went through a
+        # transform (a date's year, say) would otherwise keep the stand-in for good.
+        if sql != other_sql or len(params) != len(other_params):
+            raise ValueError("the query's SQL depends on its values: it cannot be prepared")
+        pairs = zip(params, other_params, strict=True)
+        changed = {index for index, (one, other) in enumerate(pairs) if one != other}
+        if changed != {place for places in slots for place in places}:
+            raise ValueError("a parameter is used in a form that cannot be bound again")
         columns = [selected[0] for selected in compiler.select[: compiler.col_count]]
-        return sql, list(params), slots, _converters(connection, columns)
+        return sql, list(params), slots, columns
 
     def rows(self, *values, using: str | None = None) -> list[list]:
         if len(values) != len(self.parameters):
@@ -138,8 +165,9 @@ class Prepared:
         alias = using or router.db_for_read(self._model)
         if alias not in self._compiled:
             self._compiled[alias] = self._compile(alias)
-        sql, params, slots, converters = self._compiled[alias]
+        sql, params, slots, columns = self._compiled[alias]
         connection = connections[alias]
+        converters = _converters_here(id(self), connection, columns)
         params = params.copy()
         try:
             for places, f, value in zip(slots, self.parameters, values, strict=True):
@@ -190,14 +218,15 @@ def _by_column(model: type[models.Model], column: str, alias: str):
         quote(where.column),
     )
     columns = [f.get_col(model._meta.db_table) for f in fields]
-    return sql, [f.attname for f in fields], where, _converters(connection, columns)
+    return sql, [f.attname for f in fields], where, columns
 
 
 def fetch(model: type[models.Model], column: str, value, using: str | None = None):
     """``model.objects.filter(**{column: value}).first()`` for a unique column, or None."""
     alias = using or router.db_for_read(model)
-    sql, attnames, where, converters = _by_column(model, column, alias)
+    sql, attnames, where, columns = _by_column(model, column, alias)
     connection = connections[alias]
+    converters = _converters_here((model, column), connection, columns)
     try:
         bound = _bind(where, value, connection)
     except (ValidationError, TypeError, ValueError):  # a value the column cannot hold
