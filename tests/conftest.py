@@ -153,6 +153,12 @@ SITE_URL = "https://thuis.example.nl"
 
 
 @pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """Runs what waits for the end of the transaction, as after a real request."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+@pytest.fixture
 def site_url(settings) -> str:
     settings.SITE_URL = SITE_URL
     return SITE_URL

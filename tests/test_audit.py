@@ -40,12 +40,6 @@ CHANGELIST = reverse("admin:audit_auditevent_changelist")
 
 
 @pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    """Runs what waits for the end of the transaction, as after a real request."""
-    return lambda: django_capture_on_commit_callbacks(execute=True)
-
-
-@pytest.fixture
 def catalogue(cast):
     publisher = Publisher.objects.create(name="Uitgeverij Klimop")
     product = Product.objects.create(

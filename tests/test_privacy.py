@@ -32,12 +32,6 @@ NOW = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
 
 
 @pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    """Runs what waits for the end of the transaction, as after a real request."""
-    return lambda: django_capture_on_commit_callbacks(execute=True)
-
-
-@pytest.fixture
 def catalogue(cast):
     publisher = Publisher.objects.create(name="Uitgeverij Klimop")
     product = register(cast.school_x, publisher, "Rekenrups").product
